@@ -1,0 +1,1 @@
+"""Finished kernels that several labs reuse (import name: dlc_kernels)."""

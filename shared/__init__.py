@@ -1,0 +1,1 @@
+"""Non-lesson utilities the labs reuse (import name: dlc_shared)."""
