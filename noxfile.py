@@ -82,3 +82,9 @@ def test(session):
                 "--ignore=tests/site", *session.posargs, external=True)
     if labtool.main(["test-labs"]):
         session.error("some lab steps failed")
+
+
+@nox.session
+def gpu(session):
+    """Every gpu-marked test and GPU bench.py, with this machine's own torch/JAX (a CUDA machine)."""
+    _tool(session, "gpu")

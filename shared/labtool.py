@@ -159,7 +159,7 @@ class Repo:
         venv = self.env_dir(env)
         python = venv / "bin" / "python"
         stamp = venv / ".dlc-stamp"
-        want = hashlib.sha256((self.root / "pyproject.toml").read_bytes()).hexdigest()
+        want = self._env_fingerprint(env)
         venv.parent.mkdir(parents=True, exist_ok=True)
         with open(venv.parent / f"env-{env}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # parallel sessions must not build one venv twice
@@ -168,12 +168,22 @@ class Repo:
             print(f"[labtool] preparing environment '{env}' in {self._rel(venv)} (once)", flush=True)
             if not python.exists():
                 _check(subprocess.run([sys.executable, "-m", "venv", str(venv)]), f"creating {venv}")
-            _check(subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{self.root}[{env}]"]),
+            _check(subprocess.run([str(python), "-m", "pip", "install", "-qq", "-e", f"{self.root}[{env}]"]),
                    f"installing environment '{env}'")
             for args in ENV_POST_INSTALL.get(env, []):
                 _check(subprocess.run([str(python), *args]), f"post-install of '{env}'")
             stamp.write_text(want)
         return python
+
+    def _env_fingerprint(self, env: str) -> str:
+        """What the env is built from: its extra and the package layout (not the whole pyproject)."""
+        project = tomllib.loads((self.root / "pyproject.toml").read_text(encoding="utf-8"))
+        extra = project.get("project", {}).get("optional-dependencies", {}).get(env)
+        if extra is None:
+            raise LabError(f"pyproject.toml has no extra '{env}'")
+        layout = project.get("tool", {}).get("setuptools", {})
+        blob = repr((sorted(extra), sorted(layout.items()), ENV_POST_INSTALL.get(env)))
+        return hashlib.sha256(blob.encode()).hexdigest()
 
     def env_vars(self, python: Path) -> dict:
         env = dict(os.environ)
@@ -225,6 +235,35 @@ class Repo:
     def test_path(self, path_id: str, pytest_args: list[str] | None = None) -> list[tuple[str, int]]:
         return [(s.name, self.test_step(path_id, s.number, pytest_args=pytest_args))
                 for s in self.steps(path_id)]
+
+    def gpu_check(self, bench: bool) -> list[list[str]]:
+        """Every `gpu`-marked test (and with `bench`, every GPU step's bench.py) with this python.
+
+        Meant for a CUDA machine that has its own torch/JAX and no nox: the packages in
+        shared/ and kernels/ are put on PYTHONPATH under their import names instead of installed.
+        """
+        probe = subprocess.run([sys.executable, "-c", "import torch; print(torch.cuda.is_available())"],
+                               capture_output=True, text=True)
+        if probe.stdout.strip() != "True":
+            raise LabError("no CUDA GPU visible to this python (torch.cuda.is_available() is not True); "
+                           "run `nox -s gpu` on a CUDA machine")
+        shim = Path(tempfile.mkdtemp(prefix="dlc-gpu-"))
+        (shim / "dlc_shared").symlink_to(self.root / "shared")
+        (shim / "dlc_kernels").symlink_to(self.root / "kernels")
+        env = dict(os.environ, PYTHONPATH=str(shim), PYTHONDONTWRITEBYTECODE="1")
+        rows = []
+        for pid in self.lab_ids():
+            for step in self.steps(pid):
+                rc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "gpu",
+                                     "-c", str(self.root / "labs" / "pytest.ini"), "--rootdir", str(step.dir),
+                                     str(step.dir / "tests")], cwd=step.dir, env=env).returncode
+                result = {0: "passed", 5: "no gpu tests"}.get(rc, "FAILED")
+                b = "-"
+                if bench and step.meta["gpu"] != "none" and (step.dir / "bench.py").exists():
+                    b = "ok" if subprocess.run([sys.executable, "bench.py", "--json"], cwd=step.dir,
+                                               env=env).returncode == 0 else "FAILED"
+                rows.append([step.name, step.meta["gpu"], result, b])
+        return rows
 
     def checkout(self, path_id: str, number, dest: str) -> Path:
         step = self.step(path_id, number)
@@ -345,17 +384,32 @@ def format_table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join([fmt(header), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows])
 
 
+def path_summary(repo: Repo, pid: str) -> dict:
+    """Steps, environments, GPU need and status of one path (what `list` and the README show)."""
+    if not repo.has_lab(pid):
+        return {"steps": "-", "env": "-", "gpu": "-", "status": "planned"}
+    steps = repo.steps(pid)
+    gpus = [s.meta["gpu"] for s in steps]
+    gpu = "required" if "required" in gpus else "optional" if "optional" in gpus else "none"
+    return {"steps": str(len(steps)), "env": ",".join(sorted({s.meta["env"] for s in steps})),
+            "gpu": gpu, "status": "ready"}
+
+
+def readme_table(repo: Repo) -> str:
+    """The Markdown table of paths in README.md (a test keeps them in sync)."""
+    lines = ["| path | title | steps | env | GPU | status |", "| --- | --- | --- | --- | --- | --- |"]
+    for pid, p in repo.paths.items():
+        s = path_summary(repo, pid)
+        name = f"[{pid}](labs/{pid})" if s["status"] == "ready" else pid
+        lines.append(f"| {name} | {p['title']} | {s['steps']} | {s['env']} | {s['gpu']} | {s['status']} |")
+    return "\n".join(lines)
+
+
 def list_table(repo: Repo) -> str:
     rows = []
     for pid, p in repo.paths.items():
-        if repo.has_lab(pid):
-            steps = repo.steps(pid)
-            envs = sorted({s.meta["env"] for s in steps})
-            gpus = [s.meta["gpu"] for s in steps]
-            gpu = "required" if "required" in gpus else "optional" if "optional" in gpus else "none"
-            rows.append([pid, str(len(steps)), ",".join(envs), gpu, "ready", p["title"]])
-        else:
-            rows.append([pid, "-", "-", "-", "planned", p["title"]])
+        s = path_summary(repo, pid)
+        rows.append([pid, s["steps"], s["env"], s["gpu"], s["status"], p["title"]])
     ready = sum(1 for r in rows if r[4] == "ready")
     return (format_table(rows, ["path", "steps", "env", "gpu", "status", "title"])
             + f"\n{len(rows)} paths, {ready} with labs")
@@ -366,6 +420,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="labtool", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list")
+    s = sub.add_parser("readme-table")
+    s.add_argument("--write", action="store_true", help="update the table in README.md")
+    s = sub.add_parser("gpu")
+    s.add_argument("--no-bench", action="store_true")
     for name in ("run", "bench"):
         s = sub.add_parser(name)
         s.add_argument("path"); s.add_argument("step"); s.add_argument("extra", nargs=argparse.REMAINDER)
@@ -373,11 +431,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("path"); s.add_argument("step"); s.add_argument("--stat", action="store_true")
     s = sub.add_parser("test-step")
     s.add_argument("path"); s.add_argument("step"); s.add_argument("--against")
-    s.add_argument("pytest_args", nargs=argparse.REMAINDER)
     s = sub.add_parser("test-path")
-    s.add_argument("path"); s.add_argument("pytest_args", nargs=argparse.REMAINDER)
-    s = sub.add_parser("test-labs")
-    s.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    s.add_argument("path")
+    sub.add_parser("test-labs")
     s = sub.add_parser("checkout")
     s.add_argument("path"); s.add_argument("step"); s.add_argument("dest")
     s = sub.add_parser("carry")
@@ -388,7 +444,11 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     try:
-        args = ap.parse_args(argv)
+        # Options the tooling does not know are passed on to pytest by the test commands.
+        args, unknown = ap.parse_known_args(argv)
+        if unknown and not args.cmd.startswith("test-"):
+            ap.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.pytest_args = unknown
     except SystemExit as e:
         return 2 if e.code else 0
     repo = Repo()
@@ -407,6 +467,24 @@ def _dispatch(repo: Repo, args) -> int:
     pytest_args = [a for a in getattr(args, "pytest_args", None) or [] if a != "--"]
     if args.cmd == "list":
         print(list_table(repo))
+        return 0
+    if args.cmd == "gpu":
+        rows = repo.gpu_check(bench=not args.no_bench)
+        print("\n" + format_table(rows, ["step", "gpu", "gpu tests", "bench.py --json"]))
+        failed = [r for r in rows if "FAILED" in r]
+        print(f"steps: {len(rows) - len(failed)} passed, {len(failed)} failed")
+        return 1 if failed else 0
+    if args.cmd == "readme-table":
+        if not args.write:
+            print(readme_table(repo))
+            return 0
+        readme = repo.root / "README.md"
+        text = readme.read_text(encoding="utf-8")
+        start = text.index("<!-- paths-table")
+        start = text.index("\n", start) + 1
+        end = text.index("<!-- /paths-table -->")
+        readme.write_text(text[:start] + readme_table(repo) + "\n" + text[end:], encoding="utf-8")
+        print(f"updated {readme}")
         return 0
     if args.cmd == "run":
         return repo.run_step(args.path, args.step, extra)
