@@ -76,15 +76,38 @@ def carry(session):
 
 @nox.session
 def test(session):
-    """Everything a CPU machine can test: repo tests, then every step of every lab."""
-    python = labtool.Repo().ensure_env("torch")
-    session.run(str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests",
-                "--ignore=tests/site", *session.posargs, external=True)
+    """Everything a CPU machine can test: repo tests, the site in Chromium, every step of every lab."""
+    repo = labtool.Repo()
+    failed = []
+
+    def part(name, *argv):
+        print(f"\n=== {name} ===", flush=True)
+        try:
+            session.run(*argv, external=True)
+        except Exception:  # nox raises on a non-zero exit; keep going, report at the end
+            failed.append(name)
+
+    torch_python = str(repo.ensure_env("torch"))
+    part("repo tests", torch_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests",
+         "--ignore=tests/site", *session.posargs)
+    docs_python = str(repo.ensure_env("docs"))
+    part("site build", docs_python, str(ROOT / "docs" / "site" / "build.py"))
+    part("site tests (Chromium)", docs_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/site")
+    print("\n=== lab steps ===", flush=True)
     if labtool.main(["test-labs"]):
-        session.error("some lab steps failed")
+        failed.append("lab steps")
+    if failed:
+        session.error(f"failed: {', '.join(failed)}")
 
 
 @nox.session
 def gpu(session):
     """Every gpu-marked test and GPU bench.py, with this machine's own torch/JAX (a CUDA machine)."""
     _tool(session, "gpu")
+
+
+@nox.session
+def docs(session):
+    """nox -s docs [-- --serve [PORT]]: build the site into docs/_build (and serve it on 127.0.0.1)."""
+    python = labtool.Repo().ensure_env("docs")
+    session.run(str(python), str(ROOT / "docs" / "site" / "build.py"), *session.posargs, external=True)
