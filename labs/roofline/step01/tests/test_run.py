@@ -1,0 +1,18 @@
+"""run.py's command line: bad input gets a clear error line and a non-zero exit, never a traceback."""
+import pytest
+
+import run
+
+
+@pytest.mark.parametrize("args", [["--shapes", "3x4"], ["--shapes", "0x4x4"], ["--repeat", "0"]])
+def test_bad_arguments_fail_cleanly(args, capsys):
+    with pytest.raises(SystemExit) as exit_:  # argparse's clean exit; any other exception fails the test
+        run.main(args)
+    assert exit_.value.code != 0
+    assert "error:" in capsys.readouterr().err
+
+
+def test_run_prints_the_table_for_a_tiny_shape(capsys):
+    run.main(["--shapes", "4x3x2", "--repeat", "1"])
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("4x3x2"))
+    assert row.split()[1] == "48"  # 2*4*3*2 FLOPs
