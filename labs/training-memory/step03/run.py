@@ -1,0 +1,113 @@
+"""Run a small MLP forward and backward: count their matmul FLOPs and measure the activations backward keeps."""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from tabulate import tabulate
+from torch.utils.flop_counter import FlopCounterMode
+
+from memory import SavedTensorMeter, unique_bytes
+from mlp import (activation_bytes, backward_flops, forward_flops, init_mlp, layer_flops, mlp_backward, mlp_forward,
+                 mse_loss_grad)
+
+
+def parse_sizes(text: str) -> list[int]:
+    """'512,1024,10' -> [512, 1024, 10]: the widths of input, hidden layers and output."""
+    try:
+        sizes = [int(s) for s in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of integers")
+    if len(sizes) < 2 or any(s <= 0 for s in sizes):
+        raise argparse.ArgumentTypeError(f"'{text}' needs at least two positive widths")
+    return sizes
+
+
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) <= 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a positive integer")
+    return int(text)
+
+
+def show_forward(batch: int, sizes: list[int]) -> None:
+    params = init_mlp(sizes)
+    x = torch.randn(batch, sizes[0], generator=torch.Generator().manual_seed(1))
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        mlp_forward(x, params)
+    counted = counter.get_total_flops()
+    rows = [[i + 1, f"({batch} x {n_in}) @ ({n_in} x {n_out})", f"({batch}, {n_out})", f]
+            for i, (n_in, n_out, f) in enumerate(zip(sizes[:-1], sizes[1:], layer_flops(batch, sizes)))]
+    rows.append(["sum", "", "", forward_flops(batch, sizes)])
+    print(f"\n[1] MLP forward = a chain of matmuls, FLOPs = sum 2*B*in*out  (B={batch}, sizes={sizes})")
+    print(tabulate(rows, headers=["layer", "matmul", "output", "FLOPs (formula)"], intfmt=","))
+    start = time.perf_counter()
+    with torch.no_grad():
+        mlp_forward(x, params)
+    seconds = time.perf_counter() - start
+    print(f"FlopCounterMode counted {counted:,} FLOPs (formula {forward_flops(batch, sizes):,}); "
+          f"one forward took {seconds * 1e3:.2f} ms = {counted / seconds / 1e9:.3g} GFLOP/s on this CPU")
+
+
+def show_backward(batch: int, sizes: list[int]) -> None:
+    params = init_mlp(sizes, dtype=torch.float64)
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(batch, sizes[0], generator=gen, dtype=torch.float64)
+    target = torch.randn(batch, sizes[-1], generator=gen, dtype=torch.float64)
+    cache = []
+    loss, grad_out = mse_loss_grad(mlp_forward(x, params, cache), target)
+    with FlopCounterMode(display=False) as autograd_count:
+        loss.backward()
+    with torch.no_grad(), FlopCounterMode(display=False) as hand_count:
+        grads = mlp_backward(grad_out, params, cache)
+    rows = []
+    for i, ((w, b), (dw, db)) in enumerate(zip(params, grads)):
+        err = max((dw - w.grad).abs().max().item(), (db - b.grad).abs().max().item())
+        rows.append([i + 1, tuple(dw.shape), f"{w.grad.abs().max().item():.3g}", f"{err:.1e}"])
+    print(f"\n[2] hand-written backward vs autograd, float64  (B={batch}, sizes={sizes})")
+    print(tabulate(rows, headers=["layer", "dW shape", "max |dW|", "max |hand - autograd|"]))
+    fwd, bwd = forward_flops(batch, sizes), backward_flops(batch, sizes)
+    print(tabulate([["forward", f"{fwd:,}", "-", "-"],
+                    ["backward", f"{bwd:,}", f"{autograd_count.get_total_flops():,}",
+                     f"{hand_count.get_total_flops():,}"]],
+                   headers=["", "FLOPs (formula)", "counted: autograd", "counted: hand"],
+                   colalign=("left", "right", "right", "right")))
+    print(f"backward / forward = {bwd / fwd:.3f}: 2x (dW and dh per layer) minus layer 1's dh, "
+          f"which nobody needs ({layer_flops(batch, sizes)[0]:,} FLOPs)")
+
+
+def show_activations(batch: int, sizes: list[int]) -> None:
+    params = init_mlp(sizes)
+    flat_params = [p for wb in params for p in wb]
+    rows = []
+    for b in sorted({1, 16, batch}):
+        x = torch.randn(b, sizes[0], generator=torch.Generator().manual_seed(1))
+        with SavedTensorMeter(flat_params) as meter:
+            mlp_forward(x, params)
+        formula = activation_bytes(b, sizes)
+        cache = []
+        with torch.no_grad():
+            mlp_forward(x, params, cache)
+        hand = unique_bytes(t for pair in cache for t in pair)
+        rows.append([b, f"{meter.bytes:,}", f"{formula:,}", f"{(meter.bytes - formula) / formula:+.1%}",
+                     f"{hand:,}", f"{unique_bytes(flat_params):,}"])
+    print(f"\n[3] activation memory: what autograd saves for backward, float32  (sizes={sizes})")
+    print(f"formula = 4 bytes * B * (sum of every layer's input width); tolerance: exact (0 bytes)")
+    print(tabulate(rows, headers=["batch", "saved (hooks)", "formula", "diff", "hand cache (input+z)",
+                                  "parameters"], colalign=("right",) * 6))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--batch", type=positive_int, default=256, help="rows in the input batch")
+    ap.add_argument("--sizes", type=parse_sizes, default=parse_sizes("784,1024,1024,10"),
+                    help="layer widths: input,hidden...,output")
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    show_forward(args.batch, args.sizes)
+    show_backward(args.batch, args.sizes)
+    show_activations(args.batch, args.sizes)
+
+
+if __name__ == "__main__":
+    main()
