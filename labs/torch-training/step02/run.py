@@ -1,0 +1,73 @@
+"""The corpus, its tokenizer and batches; then a first training run with SGD on real text."""
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+from tabulate import tabulate
+
+from data import load_split, unigram_cross_entropy
+from dlc_shared.data import corpus_files, corpus_text, get_tokenizer
+from train import TrainConfig, train
+
+
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got '{text}'")
+    return int(text)
+
+
+def vocab_size(text: str) -> int:
+    if not text.isdigit() or not 257 <= int(text) <= 65536:
+        raise argparse.ArgumentTypeError(f"vocab size must be an integer in 257..65536, got '{text}'")
+    return int(text)
+
+
+def show_data(cfg: TrainConfig) -> float:
+    text = corpus_text()
+    tok = get_tokenizer(cfg.vocab_size)
+    train_data, val_data = load_split("train", cfg.vocab_size), load_split("val", cfg.vocab_size)
+    n_tokens = len(train_data) + len(val_data)
+    n_bytes = len(text.encode("utf-8"))
+    rows = [["files (stdlib *.py, sorted)", len(corpus_files())], ["characters", len(text)],
+            ["UTF-8 bytes", n_bytes], ["vocabulary", tok.get_vocab_size()], ["tokens", n_tokens],
+            ["train tokens (first 90%)", len(train_data)], ["val tokens (last 10%)", len(val_data)]]
+    rows = [[name, f"{value:,}"] for name, value in rows] + [["bytes per token", f"{n_bytes / n_tokens:.2f}"]]
+    print(tabulate(rows, headers=["corpus", ""], colalign=("left", "right")))
+    example = "def forward(self, x):\n    return x"
+    enc = tok.encode(example)
+    print(f"\n{example!r} -> {len(enc.ids)} tokens\n  ids:    {enc.ids}\n  pieces: {enc.tokens}")
+    print("  (Ġ marks a leading space, Ċ a newline: byte-level BPE shows bytes as printable characters)")
+    unigram = unigram_cross_entropy(train_data, val_data, cfg.vocab_size)
+    print(f"\nbaselines on val: uniform ln V = {math.log(cfg.vocab_size):.4f}, "
+          f"unigram (train frequencies) = {unigram:.4f} nats/token")
+    return unigram
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    d = TrainConfig()
+    ap.add_argument("--steps", type=positive_int, default=d.steps)
+    ap.add_argument("--batch-size", type=positive_int, default=d.batch_size)
+    ap.add_argument("--block-size", type=positive_int, default=d.block_size, help="tokens per window")
+    ap.add_argument("--vocab-size", type=vocab_size, default=d.vocab_size,
+                    help="BPE vocabulary; a new size trains and caches a new tokenizer (seconds)")
+    ap.add_argument("--lr", type=float, default=d.lr, help="SGD learning rate")
+    ap.add_argument("--seed", type=int, default=d.seed)
+    args = ap.parse_args()
+    if not 0 < args.lr < 10:
+        ap.error(f"--lr must be in (0, 10), got {args.lr}")
+    cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, block_size=args.block_size,
+                      vocab_size=args.vocab_size, lr=args.lr, seed=args.seed)
+
+    unigram = show_data(cfg)
+    print(f"\ntraining {cfg.steps} steps x {cfg.batch_size} x {cfg.block_size} tokens (SGD, momentum 0.9)")
+    t0 = time.perf_counter()
+    _, history = train(cfg)
+    print(f"\nval loss {history['val_loss']:.4f} vs unigram {unigram:.4f} "
+          f"({time.perf_counter() - t0:.1f} s of training)")
+
+
+if __name__ == "__main__":
+    main()

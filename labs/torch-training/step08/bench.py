@@ -1,0 +1,71 @@
+"""Mixed precision and torch.compile measured: step time and the loss reached, side by side.
+
+Each configuration trains the same model from the same seed on the same batches.
+The first step is reported apart (it compiles, or warms up); "ms/step" is the
+median of the other steps, so compiling and the final evaluation do not blur it.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+
+import torch
+from tabulate import tabulate
+
+from dlc_shared.bench import write_result
+from train import TrainConfig, train
+
+
+def measured_run(cfg: TrainConfig) -> dict:
+    torch._dynamo.reset()  # every compiled configuration pays for its own compile
+    if cfg.device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    _, history = train(cfg, log=lambda _: None)
+    return dict(first_step_s=history["step_s"][0], seconds_per_step=statistics.median(history["step_s"][1:]),
+                final_train_loss=history["loss"][-1], val_loss=history["val_loss"],
+                peak_mib=torch.cuda.max_memory_allocated() / 2**20 if cfg.device == "cuda" else None)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--block-size", type=int, default=64)
+    ap.add_argument("--precisions", default="fp32,bf16,fp16", help="comma-separated: fp32,bf16,fp16")
+    ap.add_argument("--compile", action="store_true", help="also run each precision with torch.compile")
+    ap.add_argument("--device", choices=["cpu", "cuda"],
+                    default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--json", action="store_true", help="write results/compile_<device>.json")
+    args = ap.parse_args()
+    precisions = args.precisions.split(",")
+    if any(p not in ("fp32", "bf16", "fp16") for p in precisions):
+        ap.error(f"--precisions takes fp32, bf16, fp16; got '{args.precisions}'")
+    if args.steps < 3 or args.batch_size < 1 or not 1 <= args.block_size <= 128:
+        ap.error("--steps must be >= 3, --batch-size >= 1, --block-size in 1..128")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: this machine has no CUDA GPU")
+
+    rows, records, base = [], [], None
+    for precision in precisions:
+        for compile in (False, True) if args.compile else (False,):
+            cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, block_size=args.block_size,
+                              precision=precision, device=args.device, eval_interval=10**9, eval_batches=4,
+                              compile=compile)
+            r = measured_run(cfg)
+            base = base or r["seconds_per_step"]
+            name = precision + (" + compile" if compile else "")
+            rows.append([name, r["first_step_s"], r["seconds_per_step"] * 1e3, base / r["seconds_per_step"],
+                         r["final_train_loss"], r["val_loss"], r["peak_mib"]])
+            records.append(dict(config=name, speedup_vs_first=base / r["seconds_per_step"], **r))
+    print(f"{args.steps} steps x {args.batch_size} x {args.block_size} tokens on {args.device}")
+    print(tabulate(rows, headers=["config", "first step s", "ms/step", "speedup", "last train loss",
+                                  "val loss", "peak MiB"],
+                   floatfmt=(".4g", ".3g", ".4g", ".3g", ".5f", ".5f", ".4g"), missingval="-"))
+    if args.json:
+        path = write_result(f"compile_{args.device}", dict(
+            steps=args.steps, batch_size=args.batch_size, block_size=args.block_size, results=records))
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
