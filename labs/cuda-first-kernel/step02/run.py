@@ -1,0 +1,51 @@
+"""Step 2: build the first kernel with nvcc; run it on a GPU, or mirror its threads in NumPy without one."""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+import numpy as np
+
+from dlc_kernels.cuda import nvcc_skip_reason
+from dlc_shared.testing import cuda_available
+from program import build, vector_add
+from simulate import vector_add_threads
+
+
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) <= 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a positive integer")
+    return int(text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=positive_int, default=1_000_000, help="vector length")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    if reason := nvcc_skip_reason():
+        ap.error(reason)
+
+    build_dir = tempfile.TemporaryDirectory(prefix="cuda-first-kernel-")  # removed at exit
+    built = build(build_dir.name)
+    for k in built.kernels:
+        print(f"built kernel {k.name} for {built.arch}: {k.registers} registers, {k.shared_bytes} B shared, "
+              f"spills: {'yes' if k.spills else 'no'}")
+    rng = np.random.default_rng(args.seed)
+    a, b = rng.standard_normal((2, args.n), dtype=np.float32)
+    ref = a.astype(np.float64) + b.astype(np.float64)
+    if cuda_available():
+        t0 = time.perf_counter()
+        c = vector_add(built.output, a, b)
+        print(f"ran on the GPU: {(time.perf_counter() - t0) * 1e3:.1f} ms (files, process, CUDA start included)")
+    else:
+        print("no CUDA GPU here: the program is compiled, not run. Mirroring its 256 threads in NumPy instead:")
+        c, writes = vector_add_threads(a, b, threads=256)
+        print(f"  each thread ran {writes.size // 256}..{-(-writes.size // 256)} loop iterations; "
+              f"every c[i] written exactly once: {bool(np.all(writes == 1))}")
+    print(f"max |c - (a+b in float64)| = {np.max(np.abs(c - ref)):.3g}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""The program compiles with nvcc; on a GPU its c = a + b matches float64 NumPy; without one, CUDA_CHECK stops it."""
+import numpy as np
+import pytest
+
+from dlc_shared.testing import cuda_available, gpu
+from program import run_program, vector_add
+
+
+def test_compiles_for_hopper(built):
+    assert built.output.is_file()
+    assert built.arch.startswith("sm_")
+
+
+def test_resource_report_has_the_kernel(built):
+    k = built.kernel("vector_add")
+    assert 0 < k.registers <= 32  # a few pointers, n and i: no reason for more
+    assert k.shared_bytes == 0 and not k.spills
+
+
+@gpu
+@pytest.mark.parametrize("n", [1, 7, 1000, 4099])
+def test_matches_numpy(built, n):
+    rng = np.random.default_rng(n)
+    a, b = rng.standard_normal((2, n), dtype=np.float32)
+    assert np.all(a != 0) and np.unique(a).size > n // 2  # fresh random values, not zeros
+    c = vector_add(built.output, a, b)
+    ref = a.astype(np.float64) + b.astype(np.float64)
+    # one float32 rounding of the exact sum: within half an ulp of |ref|
+    np.testing.assert_allclose(c, ref, rtol=np.finfo(np.float32).eps, atol=1e-30)
+
+
+@pytest.mark.skipif(cuda_available(), reason="this machine has a GPU; the error is for machines without")
+def test_without_a_gpu_cuda_check_names_the_failing_call(built, tmp_path):
+    a = np.ones(3, dtype=np.float32)
+    a.tofile(tmp_path / "a.bin")
+    proc = run_program(built.output, "3", str(tmp_path / "a.bin"), str(tmp_path / "a.bin"), str(tmp_path / "c.bin"))
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("CUDA error") and "vector_add.cu:" in proc.stderr
+    assert not (tmp_path / "c.bin").exists()  # it stopped before writing a wrong answer

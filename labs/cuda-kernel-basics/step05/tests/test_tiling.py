@@ -1,0 +1,50 @@
+"""The tiled matmul's loop structure against float64 NumPy, and its global loads counted by the mirror."""
+import numpy as np
+import pytest
+
+from tiling import fmas_per_shared_load, naive_loads, regtile_writes, tiled_loads, tiled_matmul
+
+
+@pytest.mark.parametrize("M,N,K,tile", [(1, 1, 1, 32), (64, 64, 64, 32), (33, 70, 45, 32), (5, 3, 100, 8)])
+def test_tiled_loop_matches_numpy(M, N, K, tile):
+    rng = np.random.default_rng(M * N * K)
+    A, B = rng.standard_normal((M, K)), rng.standard_normal((K, N))
+    C, _ = tiled_matmul(A, B, tile)
+    np.testing.assert_allclose(C, A @ B, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("n,tile", [(64, 32), (64, 16), (96, 32)])
+def test_tiling_divides_global_loads_by_the_tile(n, tile):
+    A = B = np.ones((n, n))
+    _, loads = tiled_matmul(A, B, tile)
+    assert loads == tiled_loads(n, n, n, tile) == naive_loads(n, n, n) // tile
+
+
+def test_tiled_kernel_uses_two_tiles_of_shared_memory(built):
+    k = built.kernel("matmul_tiled_kernel")
+    assert k.shared_bytes == 2 * 32 * 32 * 4  # As and Bs, 8 KiB
+    assert k.barriers == 1
+    assert built.kernel("matmul_naive_kernel").shared_bytes == 0
+
+
+def test_matmul_kernels_fit_1024_threads_without_spilling(built):
+    for name in ("matmul_naive_kernel", "matmul_tiled_kernel"):
+        k = built.kernel(name)
+        assert 0 < k.registers <= 64 and not k.spills  # 1024 threads x 64 registers = the SM's 65536
+
+
+@pytest.mark.parametrize("M,N", [(1, 1), (128, 128), (300, 260), (129, 1000)])
+def test_register_tiles_cover_c_exactly_once(M, N):
+    assert np.all(regtile_writes(M, N) == 1)
+
+
+def test_register_tiling_reuses_each_shared_load():
+    assert fmas_per_shared_load(1, 1) == 0.5  # the tiled kernel: As[ty][k] and Bs[k][tx] for one FMA
+    assert fmas_per_shared_load(8, 8) == 4.0
+
+
+def test_register_tile_lives_in_registers(built):
+    k = built.kernel("matmul_regtile_kernel")
+    assert k.registers > 64 + 16          # the 8x8 accumulators plus 16 operands, all in registers
+    assert k.registers <= 255 and not k.spills
+    assert k.shared_bytes == 2 * 8 * 128 * 4  # As and Bs: 8 KiB

@@ -1,0 +1,53 @@
+"""The reduction ladder: the float32 mirror against float64 sums, and the tree costs that explain the ladder."""
+import math
+
+import numpy as np
+import pytest
+
+from reduction import BLOCK, VERSIONS, reduce_blocks, reduce_mirror, tree_profile
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("n", [1, 255, 256, 257, 513, 100_003, 300_000])
+def test_mirror_sums_like_float64(version, n):
+    x = np.random.default_rng(n).standard_normal(n).astype(np.float32)
+    got = reduce_mirror(x, version)
+    ref = math.fsum(x.astype(np.float64))
+    # a tree of depth d adds at most d roundings per value: |err| <= d * eps * sum|x|
+    depth = math.ceil(math.log2(n)) + 1 + (n // (1024 * BLOCK) if version == 6 else 0)
+    assert abs(float(got) - ref) <= depth * np.finfo(np.float32).eps * np.abs(x).astype(np.float64).sum()
+
+
+def test_pairing_order_differs_between_interleaved_and_sequential():
+    x = np.random.default_rng(0).standard_normal(BLOCK).astype(np.float32)
+    # same values, different association: the float32 results differ in the last bits (almost surely)
+    assert reduce_mirror(x, 1) == reduce_mirror(x, 2)
+    assert reduce_mirror(x, 3) == reduce_mirror(x, 4) == reduce_mirror(x, 5)
+    assert reduce_mirror(x, 1) != reduce_mirror(x, 3)
+
+
+def test_block_counts():
+    n = 1 << 20
+    assert reduce_blocks(n, 1) == reduce_blocks(n, 3) == n // 256
+    assert reduce_blocks(n, 4) == n // 512  # first add during load: half the blocks
+    assert reduce_blocks(n, 6) == 1024
+
+
+def test_v1_diverges_in_every_warp_v2_conflicts_v3_neither():
+    v1, v2, v3 = tree_profile(1), tree_profile(2), tree_profile(3)
+    assert v1[0]["warps issuing"] == 8 and v1[0]["divergent warps"] == 8   # s=1: every other thread
+    assert v2[0]["warps issuing"] == 4 and v2[0]["divergent warps"] == 0   # 128 contiguous threads
+    assert v2[0]["smem passes"] == 2 and v2[3]["smem passes"] == 8        # stride 2s words: conflicts
+    assert all(r["smem passes"] == 1 for r in v3)
+    assert v3[0]["active threads"] == 128 and v3[0]["divergent warps"] == 0
+
+
+def test_unrolled_last_warp_drops_six_barriers():
+    assert sum(r["block barrier"] for r in tree_profile(4)) == 8
+    assert sum(r["block barrier"] for r in tree_profile(5)) == 2
+
+
+def test_shared_memory_tree_kernels_in_the_report(built):
+    for v in range(1, 7):
+        k = built.kernel(f"reduce_v{v}")
+        assert k.shared_bytes == BLOCK * 4 and not k.spills and k.registers <= 32
