@@ -1,0 +1,48 @@
+"""Our Qwen3 loads the Hugging Face folder and computes the same logits as transformers (float32)."""
+import torch
+
+from attention import FullRecompute, causal_attention
+from model import Qwen3ForCausalLM
+from tiny_model import random_prompts
+
+
+def test_logits_match_transformers(model_dir, hf_model):
+    model = Qwen3ForCausalLM.from_pretrained(model_dir)
+    for prompt in random_prompts(3, 1, 40, model.config.vocab_size, seed=7):
+        ids = torch.tensor(prompt)
+        with torch.inference_mode():
+            ours = model.compute_logits(model(ids, torch.arange(len(prompt)), FullRecompute([len(prompt)])))
+            ref = hf_model(ids[None]).logits[0]
+        torch.testing.assert_close(ours, ref, rtol=1e-4, atol=1e-4)
+
+
+def test_config_is_read_from_the_folder(model_dir, hf_model):
+    config = Qwen3ForCausalLM.from_pretrained(model_dir).config
+    assert config.num_hidden_layers == hf_model.config.num_hidden_layers
+    assert config.num_key_value_heads < config.num_attention_heads  # the tiny model really uses GQA
+    assert config.rope_theta == hf_model.config.rope_parameters["rope_theta"]
+
+
+def test_causal_attention_against_a_float64_loop():
+    torch.manual_seed(0)
+    q, k, v = torch.randn(3, 4, 8), torch.randn(5, 2, 8), torch.randn(5, 2, 8)  # 3 new queries over 5 keys
+    out = causal_attention(q, k, v)
+    q64, k64, v64 = q.double(), k.double(), v.double()
+    for i in range(3):
+        visible = 5 - 3 + i + 1  # query i sits at position 2 + i
+        for h in range(4):
+            kv = h // 2
+            scores = (k64[:visible, kv] @ q64[i, h]) / 8 ** 0.5
+            expected = torch.softmax(scores, 0) @ v64[:visible, kv]
+            torch.testing.assert_close(out[i, h].double(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_packed_requests_do_not_see_each_other(model_dir, hf_model):
+    model = Qwen3ForCausalLM.from_pretrained(model_dir)
+    prompts = random_prompts(3, 2, 20, model.config.vocab_size, seed=8)
+    ids = torch.tensor([t for p in prompts for t in p])
+    positions = torch.cat([torch.arange(len(p)) for p in prompts])
+    with torch.inference_mode():
+        packed = model.compute_logits(model(ids, positions, FullRecompute([len(p) for p in prompts])))
+        refs = [hf_model(torch.tensor([p])).logits[0] for p in prompts]
+    torch.testing.assert_close(packed, torch.cat(refs), rtol=1e-4, atol=1e-4)

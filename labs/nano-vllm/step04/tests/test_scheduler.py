@@ -1,0 +1,51 @@
+"""The scheduler's queues, and a batched engine that still matches transformers token for token."""
+import pytest
+
+from engine import LLMEngine
+from scheduler import Scheduler
+from sequence import SamplingParams, Sequence, SequenceStatus
+from tiny_model import random_prompts
+
+
+def make_seqs(n):
+    return [Sequence([5, 6, 7], SamplingParams(max_tokens=2)) for _ in range(n)]
+
+
+def test_admits_up_to_max_num_seqs_in_arrival_order():
+    scheduler = Scheduler(max_num_seqs=2)
+    seqs = make_seqs(3)
+    for seq in seqs:
+        scheduler.add(seq)
+    assert scheduler.schedule() == (seqs[:2], True)
+    assert all(s.status == SequenceStatus.RUNNING for s in seqs[:2])
+    assert list(scheduler.waiting) == seqs[2:] and seqs[2].status == SequenceStatus.WAITING
+
+
+def test_static_batch_waits_for_all_of_its_requests():
+    scheduler = Scheduler(max_num_seqs=2)
+    a, b, c = make_seqs(3)
+    a.params = SamplingParams(max_tokens=1)  # a finishes after one token, b needs two
+    for seq in (a, b, c):
+        scheduler.add(seq)
+    batch, is_prefill = scheduler.schedule()
+    assert is_prefill
+    scheduler.postprocess(batch, [9, 9], eos_token_id=2, max_model_len=100)
+    assert a.is_finished and scheduler.running == [b]
+    assert scheduler.schedule() == ([b], False)  # c does not take a's free slot yet: b decodes alone
+    scheduler.postprocess([b], [9], eos_token_id=2, max_model_len=100)
+    assert scheduler.schedule() == ([c], True) and not scheduler.waiting
+    scheduler.postprocess([c], [9], eos_token_id=2, max_model_len=100)
+    assert scheduler.schedule() == ([c], False)
+    scheduler.postprocess([c], [9], eos_token_id=2, max_model_len=100)
+    assert scheduler.is_finished()
+
+
+@pytest.mark.parametrize("max_num_seqs", [1, 3, 16])
+def test_batched_greedy_matches_transformers(model_dir, hf_greedy, max_num_seqs):
+    engine = LLMEngine(model_dir, max_num_seqs=max_num_seqs)
+    prompts = random_prompts(5, 1, 25, engine.config.vocab_size, seed=11)
+    lengths = [3, 9, 5, 1, 7]  # different max_tokens: requests finish at different steps
+    expected = [hf_greedy(p, n) for p, n in zip(prompts, lengths)]
+    assert len({t for out in expected for t in out}) > 5
+    outputs = engine.generate(prompts, [SamplingParams(max_tokens=n) for n in lengths])
+    assert [o.token_ids for o in outputs] == expected

@@ -1,0 +1,103 @@
+"""The model runner: everything that touches the model and its KV cache, split from the engine.
+
+The engine decides *what* runs (requests, queues, blocks); the runner decides *how*:
+it lays the scheduled requests out as tensors, runs the forward pass and samples.
+On CUDA it records the decode step once per batch size as a CUDA graph and then
+only replays it: one launch instead of hundreds of small kernel launches.
+"""
+import torch
+
+from attention import PagedAttention, PagedDecodeAttention, PagedKVCache, token_slots
+from model import Qwen3ForCausalLM
+from sampler import Sampler
+from sequence import Sequence
+
+
+class ModelRunner:
+    def __init__(self, model_dir, num_kv_blocks: int, block_size: int, max_num_seqs: int,
+                 device: str = "cpu", enforce_eager: bool = False, seed: int = 0):
+        self.device = torch.device(device)
+        self.model = Qwen3ForCausalLM.from_pretrained(model_dir, device=self.device)
+        self.config = c = self.model.config
+        self.block_size = block_size
+        self.kv_cache = PagedKVCache(c.num_hidden_layers, num_kv_blocks, block_size, c.num_key_value_heads,
+                                     c.head_dim, device=self.device)
+        self.sampler = Sampler(seed)
+        self.graphs: dict[int, torch.cuda.CUDAGraph] = {}
+        if self.device.type == "cuda" and not enforce_eager:
+            self.capture_cuda_graphs(max_num_seqs)
+
+    def prepare_prefill(self, seqs: list[Sequence]):
+        query_lens = [seq.num_tokens for seq in seqs]  # the whole of every request goes in
+        input_ids = torch.tensor([t for seq in seqs for t in seq.token_ids])
+        positions = torch.cat([torch.arange(n) for n in query_lens])
+        slot_mapping = torch.cat([token_slots(seq.block_table, self.block_size, 0, seq.num_tokens) for seq in seqs])
+        ctx = PagedAttention(self.kv_cache, query_lens, query_lens, slot_mapping.to(self.device),
+                             [seq.block_table for seq in seqs])
+        last = torch.tensor(query_lens).cumsum(0) - 1  # each request's last token predicts its next
+        return input_ids.to(self.device), positions.to(self.device), ctx, last.to(self.device)
+
+    def prepare_decode(self, seqs: list[Sequence]):
+        input_ids = torch.tensor([seq.last_token for seq in seqs])
+        positions = torch.tensor([seq.num_tokens - 1 for seq in seqs])
+        bs = self.block_size  # the newest token's slot, as in token_slots() but for a single position
+        slot_mapping = torch.tensor([seq.block_table[(seq.num_tokens - 1) // bs] * bs + (seq.num_tokens - 1) % bs
+                                     for seq in seqs])
+        context_lens = torch.tensor([seq.num_tokens for seq in seqs])
+        width = max(len(seq.block_table) for seq in seqs)
+        block_tables = torch.tensor([seq.block_table + [0] * (width - len(seq.block_table)) for seq in seqs])
+        return [t.to(self.device) for t in (input_ids, positions, slot_mapping, context_lens, block_tables)]
+
+    @torch.inference_mode()
+    def run(self, seqs: list[Sequence], is_prefill: bool) -> list[int]:
+        """One forward pass over the scheduled requests; returns one new token per request."""
+        if is_prefill:
+            input_ids, positions, ctx, last = self.prepare_prefill(seqs)
+            hidden = self.model(input_ids, positions, ctx)[last]
+        else:
+            hidden = self.run_decode(*self.prepare_decode(seqs))
+        logits = self.model.compute_logits(hidden)
+        temperatures = torch.tensor([seq.params.temperature for seq in seqs], dtype=torch.float32)
+        return self.sampler(logits, temperatures).tolist()
+
+    def run_decode(self, input_ids, positions, slot_mapping, context_lens, block_tables):
+        batch = input_ids.shape[0]
+        size = next((s for s in sorted(self.graphs) if s >= batch), None)
+        if size is None:  # CPU, enforce_eager, or a batch bigger than any graph: run eagerly
+            ctx = PagedDecodeAttention(self.kv_cache, slot_mapping, context_lens, block_tables)
+            return self.model(input_ids, positions, ctx)
+        # A graph replays fixed addresses: copy this step's inputs into the captured buffers.
+        g = self.graph_inputs
+        g["input_ids"][:batch] = input_ids
+        g["positions"][:batch] = positions
+        g["slot_mapping"].fill_(self.kv_cache.scratch_slot)  # padding rows write to scratch
+        g["slot_mapping"][:batch] = slot_mapping
+        g["context_lens"].fill_(1)
+        g["context_lens"][:batch] = context_lens
+        g["block_tables"].zero_()
+        g["block_tables"][:batch, :block_tables.shape[1]] = block_tables
+        self.graphs[size].replay()
+        return g["hidden"][:batch]
+
+    def capture_cuda_graphs(self, max_num_seqs: int):
+        max_blocks = -(-self.config.max_position_embeddings // self.block_size)
+        zeros = lambda *shape: torch.zeros(shape, dtype=torch.long, device=self.device)  # noqa: E731
+        g = self.graph_inputs = dict(input_ids=zeros(max_num_seqs), positions=zeros(max_num_seqs),
+                                     slot_mapping=zeros(max_num_seqs).fill_(self.kv_cache.scratch_slot),
+                                     context_lens=zeros(max_num_seqs) + 1, block_tables=zeros(max_num_seqs, max_blocks))
+        g["hidden"] = torch.zeros(max_num_seqs, self.config.hidden_size, device=self.device,
+                                  dtype=self.model.lm_head.weight.dtype)
+        sizes = sorted({s for s in (1, 2, 4, 8, *range(16, max_num_seqs + 1, 16)) if s <= max_num_seqs} | {max_num_seqs})
+        pool = None
+        with torch.inference_mode():
+            for size in reversed(sizes):  # biggest first, so smaller graphs reuse its memory pool
+                ctx = PagedDecodeAttention(self.kv_cache, g["slot_mapping"][:size], g["context_lens"][:size],
+                                           g["block_tables"][:size])
+                args = (g["input_ids"][:size], g["positions"][:size], ctx)
+                g["hidden"][:size] = self.model(*args)  # warm up outside the capture
+                graph = torch.cuda.CUDAGraph()
+                with torch.cuda.graph(graph, pool):
+                    g["hidden"][:size] = self.model(*args)
+                pool = graph.pool()
+                self.graphs[size] = graph
+        torch.cuda.synchronize()
