@@ -47,7 +47,14 @@ def test_step_files(pid, n):
     scripts = [a for a in argv if a.endswith(".py")]
     for s in scripts:
         assert (step.dir / s).is_file(), f"{step.dir}: run names missing {s}"
-    assert set(step.meta["cards"]) <= set(REPO.paths[pid]["cards"]) | set(REPO.catalog["cards"])
+    off_line = set(step.meta["cards"]) - set(REPO.paths[pid]["cards"])
+    assert not off_line, f"{step.dir}: cards {off_line} are not stations of path {pid} in paths.toml"
+
+
+@pytest.mark.parametrize("pid", LABS)
+def test_every_station_of_a_lab_path_is_taught_by_a_step(pid):
+    taught = {c for s in REPO.steps(pid) for c in s.meta["cards"]}
+    assert set(REPO.paths[pid]["cards"]) <= taught, set(REPO.paths[pid]["cards"]) - taught
 
 
 @pytest.mark.parametrize("pid,n", STEPS)
