@@ -74,3 +74,13 @@ def test_step_files_are_small(pid, n):
     for f in REPO.step(pid, n).dir.rglob("*.py"):
         lines = len(f.read_text(encoding="utf-8").splitlines())
         assert lines <= 400, f"{f}: {lines} lines; split it (a few hundred lines a file)"
+
+
+@pytest.mark.parametrize("pid,n", STEPS)
+def test_steps_with_gpu_tests_say_so(pid, n):
+    """`nox -s gpu` runs the steps whose step.toml says gpu = optional/required, so a gpu test must live there."""
+    step = REPO.step(pid, n)
+    uses_gpu = any(re.search(r"dlc_shared\.testing import .*\bgpu\b|mark\.gpu", t.read_text(encoding="utf-8"))
+                   for t in (step.dir / "tests").glob("*.py"))
+    if uses_gpu:
+        assert step.meta["gpu"] != "none", f"{step.dir}: has gpu tests but step.toml says gpu = none"
