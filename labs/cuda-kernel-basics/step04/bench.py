@@ -13,7 +13,13 @@ import argparse
 import re
 
 import torch
-from tabulate import tabulate
+
+try:
+    from tabulate import tabulate
+except ModuleNotFoundError:  # a bare CUDA machine may lack tabulate: print plain columns there
+    def tabulate(rows, headers, floatfmt, missingval):
+        cell = lambda v: missingval if v is None else format(v, floatfmt) if isinstance(v, float) else str(v)
+        return "\n".join("  ".join(cell(v) for v in row) for row in [headers, *rows])
 
 from dlc_kernels.cuda import datasheet_fp32_peak, measure_ceilings, median, time_cuda
 from dlc_shared.bench import write_result
