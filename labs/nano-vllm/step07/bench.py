@@ -119,7 +119,7 @@ def main(argv=None):
     parser.add_argument("--max-num-batched-tokens", type=int, default=4096)
     parser.add_argument("--num-kv-blocks", type=int, default=512)
     parser.add_argument("--block-size", type=int, default=16)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3, help="runs per engine; the table shows the median run")
     parser.add_argument("--threads", type=int, help="torch CPU threads for every engine (default: torch's choice)")
@@ -133,6 +133,8 @@ def main(argv=None):
 
     import torch
     from tabulate import tabulate
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: this machine has no CUDA GPU")
     if args.threads:
         torch.set_num_threads(args.threads)  # on a busy machine, fewer threads than cores avoids oversubscription
 

@@ -12,10 +12,12 @@ def main(argv=None):
     parser.add_argument("--max-num-seqs", type=int, default=4, help="requests running at once")
     parser.add_argument("--num-kv-blocks", type=int, default=8, help="blocks in the KV pool (small: forces preemption)")
     parser.add_argument("--block-size", type=int, default=4, help="token slots per block")
-    parser.add_argument("--device", default="cuda" if _cuda() else "cpu", help="cpu or cuda")
+    parser.add_argument("--device", default="cuda" if _cuda() else "cpu", choices=["cpu", "cuda"])
     args = parser.parse_args(argv)
     if min(args.num_prompts, args.max_tokens, args.max_num_seqs, args.num_kv_blocks, args.block_size) < 1:
         parser.error("--num-prompts, --max-tokens, --max-num-seqs, --num-kv-blocks and --block-size must be at least 1")
+    if args.device == "cuda" and not _cuda():
+        parser.error("--device cuda: this machine has no CUDA GPU")
 
     import torch
     from tabulate import tabulate

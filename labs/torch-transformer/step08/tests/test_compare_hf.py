@@ -17,5 +17,7 @@ def test_compare_prints_matching_outputs():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "layers.0.attention.q_norm.weight" in proc.stdout
-    row = [line for line in proc.stdout.splitlines() if line.startswith("qwen3")][0]
-    assert "True" in row.split()[3:]             # qk_norm and "identical" columns
+    row = [line for line in proc.stdout.splitlines() if line.startswith("qwen3")][0].split()
+    # columns: model, params, head_dim, qk_norm, max |logits diff|, identical, distinct tokens, tokens...
+    assert row[3] == "True" and row[5] == "True"
+    assert float(row[4]) < 1e-4 and int(row[6]) > 1
