@@ -6,8 +6,9 @@ call pays for module loading and caches), then take the median of many calls.
 """
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
+
+from dlc_shared.bench import median  # re-exported: one median for every benchmark
 
 
 def time_cuda(fn, *, warmup: int = 5, repeat: int = 50) -> list[float]:
@@ -23,10 +24,6 @@ def time_cuda(fn, *, warmup: int = 5, repeat: int = 50) -> list[float]:
         end.record()
     torch.cuda.synchronize()
     return [start.elapsed_time(end) / 1e3 for start, end in pairs]  # elapsed_time is in ms
-
-
-def median(samples: list[float]) -> float:
-    return statistics.median(samples)
 
 
 def bandwidth(bytes_moved: float, seconds: float) -> float:
