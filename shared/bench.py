@@ -74,6 +74,7 @@ def write_result(name: str, data: dict, *, packages=("torch", "numpy"), out_dir:
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "hardware": hardware(),
+        "load_average_1_5_15min": [round(x, 2) for x in os.getloadavg()],  # > ~0.5 means something else ran
         "versions": versions(*packages),
         **data,
     }
