@@ -1,11 +1,13 @@
-"""Thin nox sessions over shared/labtool.py (the lab tooling).
+"""Thin nox sessions over the lab tooling (shared/labtool.py, the package shared/tooling/).
 
 Every session is a dispatcher (venv_backend="none"): labtool builds one reusable
 virtualenv per environment (.nox/env-torch, .nox/env-jax, ...) and runs each step
 in the environment its step.toml names.
 """
 import importlib.util
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nox
@@ -52,13 +54,13 @@ def diff(session):
 
 @nox.session(name="test-step")
 def test_step(session):
-    """nox -s test-step -- PATH N [--against DIR]: one step's tests in a fresh process."""
+    """nox -s test-step -- PATH N [--against DIR] [--cpu-paths]: one step's tests in a fresh process."""
     _tool(session, "test-step")
 
 
 @nox.session(name="test-path")
 def test_path(session):
-    """nox -s test-path -- PATH: every step of one path, each in isolation."""
+    """nox -s test-path -- PATH [--cpu-paths]: every step of one path, each in isolation, timed."""
     _tool(session, "test-path")
 
 
@@ -76,38 +78,58 @@ def carry(session):
 
 @nox.session
 def test(session):
-    """Everything a CPU machine can test: repo tests, the site in Chromium, every step of every lab."""
+    """Everything a CPU machine can test: repo tests, the site in Chromium, every step of every lab.
+
+    `nox -s test -- --cpu-paths` runs the lab steps once per CPU code path (`--cpu-path NAME`: one);
+    other options go to pytest for the repo tests. Ends with the time of each part.
+    """
+    try:
+        cpu_paths, pytest_args = labtool.split_test_args(session.posargs)
+    except labtool.LabError as e:
+        session.error(str(e))
     repo = labtool.Repo()
-    failed = []
+    parts = []  # (name, seconds, passed)
 
-    def part(name, *argv):
+    def part(name, action):
         print(f"\n=== {name} ===", flush=True)
+        start = time.perf_counter()
         try:
-            session.run(*argv, external=True)
-        except Exception:  # nox raises on a non-zero exit; keep going, report at the end
-            failed.append(name)
+            ok = action()
+        except labtool.LabError as e:  # e.g. an environment that does not build; keep going
+            print(f"error: {e}", file=sys.stderr, flush=True)
+            ok = False
+        parts.append((name, time.perf_counter() - start, ok))
 
-    torch_python = str(repo.ensure_env("torch"))
-    part("repo tests", torch_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests",
-         "--ignore=tests/site", *session.posargs)
-    docs_python = str(repo.ensure_env("docs"))
-    part("site build", docs_python, str(ROOT / "docs" / "site" / "build.py"))
-    part("site tests (Chromium)", docs_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/site")
-    print("\n=== lab steps ===", flush=True)
-    if labtool.main(["test-labs"]):
-        failed.append("lab steps")
+    def in_env(env, *argv):
+        return lambda: subprocess.run([str(labtool.ensure_env(repo, env)), *argv], cwd=ROOT).returncode == 0
+
+    def environments():
+        envs = ["torch", "docs"] + [s.meta["env"] for pid in repo.lab_ids() for s in repo.steps(pid)]
+        return all(labtool.ensure_env(repo, env) for env in dict.fromkeys(envs))
+
+    part("environments", environments)
+    part("repo tests", in_env("torch", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests",
+                              "--ignore=tests/site", *pytest_args))
+    part("site build", in_env("docs", str(ROOT / "docs" / "site" / "build.py")))
+    part("site tests (Chromium)", in_env("docs", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/site"))
+    part("lab steps", lambda: labtool.main(["test-labs", *(f"--cpu-path={p}" for p in cpu_paths)]) == 0)
+    print("\n" + labtool.parts_table(parts), flush=True)
+    failed = [name for name, _, ok in parts if not ok]
     if failed:
         session.error(f"failed: {', '.join(failed)}")
 
 
 @nox.session
 def gpu(session):
-    """Every gpu-marked test and GPU bench.py, with this machine's own torch/JAX (a CUDA machine)."""
+    """Every gpu-marked test and GPU benchmark, with this machine's own torch/JAX (a CUDA machine).
+
+    A step's benchmark is its step.toml `gpu_bench` command, else `python bench.py --json`.
+    """
     _tool(session, "gpu")
 
 
 @nox.session
 def docs(session):
     """nox -s docs [-- --serve [PORT]]: build the site into docs/_build (and serve it on 127.0.0.1)."""
-    python = labtool.Repo().ensure_env("docs")
+    python = labtool.ensure_env(labtool.Repo(), "docs")
     session.run(str(python), str(ROOT / "docs" / "site" / "build.py"), *session.posargs, external=True)

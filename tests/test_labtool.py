@@ -1,4 +1,6 @@
 """The lab tooling on good and bad input, run as a learner runs it (a subprocess) on a tiny fake repo."""
+import ast
+import json
 import os
 import shutil
 import subprocess
@@ -40,6 +42,8 @@ def fake(tmp_path):
     root = tmp_path / "repo"
     (root / "shared").mkdir(parents=True)
     shutil.copy(ROOT / "shared" / "labtool.py", root / "shared" / "labtool.py")
+    shutil.copytree(ROOT / "shared" / "tooling", root / "shared" / "tooling",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
     (root / "labs").mkdir()
     shutil.copy(ROOT / "labs" / "pytest.ini", root / "labs" / "pytest.ini")
@@ -63,9 +67,9 @@ def fake(tmp_path):
     return root
 
 
-def tool(root, *args):
+def tool(root, *args, env=None):
     return subprocess.run([sys.executable, str(root / "shared" / "labtool.py"), *args],
-                          capture_output=True, text=True, cwd=root, timeout=300)
+                          capture_output=True, text=True, cwd=root, timeout=300, env=env)
 
 
 def one_error_line(proc):
@@ -140,6 +144,24 @@ def test_diff_shows_only_the_lesson(fake):
     assert first.returncode == 0 and "/dev/null" in first.stdout
 
 
+def table_rows(stdout, header):
+    """The rows of the table whose header line starts with `header`, split on runs of spaces."""
+    lines = stdout.splitlines()
+    start = next(i for i, l in enumerate(lines) if l.startswith(header))
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.strip() or line.startswith("steps") or line.startswith("environments"):
+            break
+        rows.append([c for c in line.split("  ") if c.strip()])
+    return rows
+
+
+def seconds(cell):
+    value, unit = cell.strip().rsplit(" ", 1)
+    assert unit == "s", cell
+    return float(value)
+
+
 def test_test_path_passes_and_fails(fake):
     proc = tool(fake, "test-path", "demo")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -148,6 +170,132 @@ def test_test_path_passes_and_fails(fake):
     proc = tool(fake, "test-path", "demo")
     assert proc.returncode != 0
     assert "2 passed, 1 failed" in proc.stdout and "FAILED" in proc.stdout
+    # The timing tables come after a failure too.
+    assert "slowest 3 steps" in proc.stdout and "all paths" in proc.stdout
+
+
+def test_test_path_ends_with_the_time_per_step_and_per_path(fake):
+    proc = tool(fake, "test-path", "demo")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = table_rows(proc.stdout, "step ")
+    assert [r[:2] for r in results] == [[f"demo step0{n}", "passed"] for n in (1, 2, 3)]
+    times = {r[0].strip(): seconds(r[2]) for r in results}
+    slowest = table_rows(proc.stdout, "slowest 3 steps")
+    assert [seconds(r[1]) for r in slowest] == sorted(times.values(), reverse=True)
+    per_path = {r[0].strip(): r[1:] for r in table_rows(proc.stdout, "path ")}
+    assert per_path["demo"][0].strip() == "3" and per_path["all paths"][0].strip() == "3"
+    assert seconds(per_path["demo"][1]) == pytest.approx(sum(times.values()), abs=0.15)  # rounded to 0.1 s
+    assert proc.stdout.rstrip().splitlines()[-1].startswith("environments:")
+
+
+ENV_PROBE = """import json, os
+
+import torch
+
+
+def test_record_the_cpu_path():
+    keys = ["ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+            "TORCHINDUCTOR_CACHE_DIR"]
+    record = {k: os.environ.get(k) for k in keys}
+    record["capability"] = torch.backends.cpu.get_cpu_capability()
+    record["threads"] = torch.get_num_threads()
+    with open(os.environ["ENV_LOG"], "a") as f:
+        f.write(json.dumps(record) + "\\n")
+"""
+FORCED = ["ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+          "TORCHINDUCTOR_CACHE_DIR"]
+
+
+def test_cpu_paths_reach_the_step_and_each_has_its_own_inductor_cache(fake, tmp_path):
+    (fake / "labs" / "demo" / "step01" / "tests" / "test_env.py").write_text(ENV_PROBE)
+    log = tmp_path / "env.jsonl"
+    env = {k: v for k, v in os.environ.items() if k not in FORCED} | {"ENV_LOG": str(log)}
+    proc = tool(fake, "test-step", "demo", "1", "--cpu-paths", env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    records = dict(zip(["default", "scalar-1t", "avx2-2t"], map(json.loads, log.read_text().splitlines())))
+    forced = {
+        "default": [None, None, None, None],
+        "scalar-1t": ["default", None, "1", "1"],
+        "avx2-2t": ["avx2", "AVX2", "2", "2"],
+    }
+    for name, record in records.items():
+        assert [record[k] for k in FORCED[:4]] == forced[name], name
+        assert record["TORCHINDUCTOR_CACHE_DIR"] == str(fake / ".nox" / "cache" / f"inductor-{name}")
+    # torch itself runs on the forced code path.
+    assert (records["scalar-1t"]["capability"], records["scalar-1t"]["threads"]) == ("DEFAULT", 1)
+    assert records["avx2-2t"]["threads"] == 2
+    if "avx2" in Path("/proc/cpuinfo").read_text():
+        assert records["avx2-2t"]["capability"] == "AVX2"
+    header = next(l for l in proc.stdout.splitlines() if l.startswith("step "))
+    assert header.split() == ["step", "default", "scalar-1t", "avx2-2t"]
+    for name in ("default", "scalar-1t", "avx2-2t"):
+        assert f"steps on {name}: 1 passed, 0 failed" in proc.stdout
+
+
+def test_pytest_options_pass_through_beside_cpu_path(fake):
+    proc = tool(fake, "test-path", "demo", "--cpu-path", "scalar-1t", "-k", "add")
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # pytest would reject --cpu-path
+    assert proc.stdout.count("1 passed, 1 deselected") == 2
+    assert "steps on scalar-1t: 3 passed, 0 failed" in proc.stdout
+    assert "default" not in table_rows(proc.stdout, "path ")[0]
+
+
+def test_bad_cpu_path_is_refused_before_running(fake):
+    proc = tool(fake, "test-path", "demo", "--cpu-path", "fast")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "invalid choice: 'fast'" in proc.stderr and "testing" not in proc.stdout
+
+
+def test_split_test_args_for_nox(labtool):
+    assert labtool.split_test_args(["-x", "--cpu-paths", "-k", "foo"]) == \
+        (["default", "scalar-1t", "avx2-2t"], ["-x", "-k", "foo"])
+    assert labtool.split_test_args(["--cpu-path=avx2-2t"]) == (["avx2-2t"], [])
+    assert labtool.split_test_args([]) == (["default"], [])
+    for bad in (["--cpu-path", "fast"], ["--cpu-path"], ["--cpu-paths", "--cpu-path", "default"]):
+        with pytest.raises(labtool.LabError, match="--cpu-path"):
+            labtool.split_test_args(bad)
+
+
+def test_parts_table_has_a_grand_total(labtool):
+    table = labtool.parts_table([("repo tests", 50.0, True), ("lab steps", 600.0, False)])
+    rows = [l.split("  ") for l in table.splitlines()[2:]]
+    assert [r[0] for r in rows] == ["repo tests", "lab steps", "total"]
+    assert "FAILED" in table.splitlines()[3] and table.splitlines()[-1].endswith("10 min 50 s")
+
+
+def set_gpu(fake, n, gpu, bench=None):
+    f = fake / "labs" / "demo" / f"step{n:02d}" / "step.toml"
+    text = f.read_text().replace('gpu = "none"', f'gpu = "{gpu}"')
+    f.write_text(text + (f"gpu_bench = {bench}\n" if bench is not None else ""))
+
+
+def test_gpu_bench_is_validated(fake):
+    set_gpu(fake, 1, "optional", bench="3")
+    assert "'gpu_bench' must be a str" in one_error_line(tool(fake, "run", "demo", "1"))
+    set_gpu(fake, 2, "optional", bench='"python bench.py \\"unclosed"')
+    assert "'gpu_bench' is not a valid command" in one_error_line(tool(fake, "run", "demo", "2"))
+    set_gpu(fake, 3, "none", bench='"python bench.py --json"')
+    assert "'gpu_bench'" in one_error_line(tool(fake, "run", "demo", "3"))
+
+
+def test_gpu_bench_command_replaces_the_default(fake, labtool):
+    set_gpu(fake, 1, "optional", bench='"python bench.py --json --device cuda"')
+    set_gpu(fake, 2, "optional")
+    (fake / "labs" / "demo" / "step02" / "bench.py").write_text("print('bench')\n")
+    set_gpu(fake, 3, "optional")
+    repo = labtool.Repo(fake)
+    argv = lambda n: labtool.gpu_bench_argv(repo.step("demo", n), "/gpu/python")
+    assert argv(1) == ["/gpu/python", "bench.py", "--json", "--device", "cuda"]
+    assert argv(2) == ["/gpu/python", "bench.py", "--json"]  # the default, where bench.py exists
+    assert argv(3) is None  # no benchmark
+    (fake / "labs" / "demo" / "step02" / "step.toml").write_text(
+        (fake / "labs" / "demo" / "step02" / "step.toml").read_text().replace('"optional"', '"none"'))
+    assert argv(2) is None  # CPU-only steps are not benchmarked on the GPU
+
+
+def test_gpu_without_cuda_is_one_line(fake):
+    line = one_error_line(tool(fake, "gpu"))
+    assert "no CUDA GPU" in line
 
 
 def test_checkout_then_test_the_next_step_against_the_copy(fake, tmp_path):
@@ -197,3 +345,22 @@ def test_carry_applies_forward_and_lists_the_rest(fake):
 def test_usage_errors_exit_non_zero(fake):
     proc = tool(fake, "run")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_tooling_is_standard_library_only():
+    """nox loads it before any environment exists."""
+    for f in [ROOT / "shared" / "labtool.py", *(ROOT / "shared" / "tooling").glob("*.py")]:
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            for name in names:
+                top = name.split(".")[0]
+                assert top in sys.stdlib_module_names or top == "tooling", f"{f.name} imports {name}"
+
+
+def test_installed_name_is_the_same_api(labtool):
+    """docs/site reads the labs through `dlc_shared.labtool`, the installed name of the same code."""
+    import dlc_shared.labtool as installed
+    for name in ("Repo", "LabError", "diff_dirs", "main", "readme_table"):
+        assert getattr(installed, name).__qualname__ == getattr(labtool, name).__qualname__
+    assert installed.Repo(ROOT).lab_ids() == labtool.Repo(ROOT).lab_ids()

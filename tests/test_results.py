@@ -88,7 +88,7 @@ def matches(quoted: str, recorded: set[Decimal]) -> bool:
 
 def test_the_figure_pattern_finds_what_it_should():
     text = ("측정: 2,166 ms, 94.4 ms, 685 tok/s, 1.3–1.5 s\n"
-            "H100 데이터시트 989 TFLOP/s\n`--steps 300` 4 s\n$t = 3 ms$\n")
+            "H100 데이터시트 989 TFLOP/s\n`sleep 4 s`\n$t = 3 ms$\n")
     assert [q for _, q in quoted_figures(text)] == ["2,166", "94.4", "685", "1.3", "1.5"]
     recorded = {Decimal("2166.43"), Decimal("0.0944"), Decimal("685.2"), Decimal("1.31"), Decimal("1.52")}
     assert all(matches(q, recorded) for _, q in quoted_figures(text))
