@@ -14,7 +14,12 @@ __global__ void warp_lanes(uint32_t* out, int branch) {
   uint32_t tid = threadIdx.x + threadIdx.y * blockDim.x;
   uint32_t lane;
   asm volatile("mov.u32 %0, %%laneid;" : "=r"(lane));  // the hardware's own lane number
-  uint32_t present = __activemask();                    // lanes of this warp that exist
+  // The lanes of this warp that hold a thread, from the block's shape: every warp is full except
+  // perhaps the last. A *_sync mask must name lanes that all reach the call; __activemask() would
+  // only say which lanes happen to be executing together right now, which proves nothing.
+  uint32_t block_threads = blockDim.x * blockDim.y;
+  uint32_t lanes_here = min(32u, block_threads - (tid / 32) * 32);
+  uint32_t present = lanes_here == 32 ? 0xFFFFFFFFu : (1u << lanes_here) - 1u;
   bool take = branch == 0   ? threadIdx.x % 2 == 0      // odd/even lanes: every warp diverges
               : branch == 1 ? (tid / 32) % 2 == 0       // whole warps agree: no divergence
                             : threadIdx.y % 2 == 0;     // depends on the block's shape

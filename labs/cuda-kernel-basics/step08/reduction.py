@@ -7,6 +7,8 @@ that work, the warps that must issue, the warps that diverge and the shared-memo
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from banks import conflict_ways
@@ -23,6 +25,14 @@ def reduce_blocks(n: int, version: int) -> int:
     per_block = 2 * BLOCK if version in (4, 5) else BLOCK
     blocks = -(-n // per_block)
     return min(blocks, V6_BLOCKS) if version >= 6 else blocks
+
+
+def rounding_depth(n: int, version: int) -> int:
+    """The most float32 roundings one value goes through on its way into the sum: the tree's depth
+    ceil(log2 n), one more for the add during the load, and for the grid-stride versions the
+    n / (V6_BLOCKS * BLOCK) additions each thread makes one after another. The sum's error is then
+    at most depth * eps * sum|x| (the worst case, linear in the depth)."""
+    return math.ceil(math.log2(max(n, 1))) + 1 + (n // (V6_BLOCKS * BLOCK) if version >= 6 else 0)
 
 
 def load_block_values(x: np.ndarray, version: int) -> np.ndarray:

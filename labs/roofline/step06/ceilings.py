@@ -18,8 +18,8 @@ DATASHEET = {
     "H100 SXM (datasheet, bf16)": (989e12, 3.35e12),
     "H200 (datasheet, bf16)": (989e12, 4.8e12),
 }
-# Measured on an H100 80GB HBM3 with torch 2.11 (the project's ANCHORS page):
-# 8192^3 bf16 GEMM and a 1 GiB fp32 device copy, median of 20.
+# Measured by the project on an H100 80GB HBM3 (torch 2.11, CUDA events, median of 20 after warm-up):
+# 8192^3 bf16 GEMM and a 1 GiB fp32 device copy. The record, with its method: results/h100-anchor.json.
 MEASURED_ELSEWHERE = {"H100 SXM (measured, bf16)": (792.8e12, 2.96e12)}
 
 # Per device: MiB per STREAM array (well past the caches) and the GEMM size.

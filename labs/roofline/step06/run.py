@@ -9,7 +9,7 @@ import torch
 from tabulate import tabulate
 
 from ceilings import DATASHEET, DEFAULT_GEMM_N, MEASURED_ELSEWHERE, device_name, measure_ceilings, peak_dtype
-from dlc_shared.bench import median, time_fn
+from dlc_shared.bench import median, time_fn, write_result
 from intensity import standard_ops
 from matmul import matmul_bytes_ideal, matmul_bytes_naive, matmul_flops, naive_matmul
 from roofline import attainable, bound, measure_op, plot_roofline, ridge_point
@@ -88,18 +88,23 @@ def show_ceilings(device: torch.device, stream_mib: int | None, gemm_n: int | No
 
 
 def show_roofline(device: torch.device, peak: float, bandwidth: float, rows: int, cols: int,
-                  gemm_n: int | None, plot_path: str) -> None:
+                  gemm_n: int | None, plot_path: str) -> list[dict]:
+    """Measure the standard ops, print them against the roofs, plot them; return what was measured."""
     dtype = peak_dtype(device)  # measure in the dtype the peak was measured in
     gemm_n = gemm_n or DEFAULT_GEMM_N[device.type]
     ops = standard_ops(rows, cols, gemm_n, itemsize=dtype.itemsize)
     h100 = DATASHEET["H100 SXM (datasheet, bf16)"]
-    table, points = [], []
+    table, points, records = [], [], []
     for op, op_bf16 in zip(ops, standard_ops(rows, cols, gemm_n, itemsize=2)):
-        achieved = measure_op(op, device, dtype).median
+        probe = measure_op(op, device, dtype)
+        achieved = probe.median
         roof = float(attainable(op.intensity, peak, bandwidth))
         table.append([op.name, op.intensity, achieved / 1e9, roof / 1e9, 100 * achieved / roof,
                       bound(op, peak, bandwidth), bound(op_bf16, *h100)])
         points.append((op.name, op.intensity, achieved))
+        records.append({"op": op.name, "shape": list(op.shape), "flops": op.flops, "bytes": op.bytes,
+                        "intensity": op.intensity, "samples_s": probe.samples, "measured_gflops": achieved / 1e9,
+                        "roof_gflops": roof / 1e9, "percent_of_roof": 100 * achieved / roof})
     ridges = ", ".join(f"{name.split(' (')[0]} {ridge_point(p, b):.3g}" for name, (p, b) in DATASHEET.items())
     print(f"\n[5] roofline: ridge point (FLOP/byte) of this machine {ridge_point(peak, bandwidth):.3g}; {ridges}")
     print(tabulate(table, headers=["op", "FLOP/byte", "measured GFLOP/s", "roof GFLOP/s", "% of roof",
@@ -108,6 +113,7 @@ def show_roofline(device: torch.device, peak: float, bandwidth: float, rows: int
     roofs += [(name, p, b) for name, (p, b) in DATASHEET.items()]
     path = plot_roofline(plot_path, roofs, points, f"Roofline of {device_name(device)}, measured ops (triangles)")
     print(f"wrote {path}")
+    return records
 
 
 def show_tiling(n: int, peak: float, bandwidth: float) -> None:
@@ -146,6 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--rows", type=positive_int, default=8192, help="activation rows of the measured ops")
     ap.add_argument("--cols", type=positive_int, default=4096, help="activation columns of the measured ops")
     ap.add_argument("--plot", type=png_path, default="results/roofline.png", help="where to write the roofline PNG")
+    ap.add_argument("--json", action="store_true", help="also write results/run-<device>.json (what was measured)")
     ap.add_argument("--tile-n", type=positive_int, default=4096, help="size of the square matmul in the tiling table")
     args = ap.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
@@ -153,9 +160,17 @@ def main(argv: list[str] | None = None) -> None:
     show_flops(args.shapes, args.repeat)
     show_bytes(args.shapes)
     show_intensity(standard_ops())
-    peak, bandwidth = show_ceilings(torch.device(args.device), args.stream_mib, args.gemm_n)
-    show_roofline(torch.device(args.device), peak, bandwidth, args.rows, args.cols, args.gemm_n, args.plot)
+    device = torch.device(args.device)
+    peak, bandwidth = show_ceilings(device, args.stream_mib, args.gemm_n)
+    measured = show_roofline(device, peak, bandwidth, args.rows, args.cols, args.gemm_n, args.plot)
     show_tiling(args.tile_n, peak, bandwidth)
+    if args.json:
+        path = write_result(f"run-{device.type}", {
+            "device": device_name(device), "args": {k: v for k, v in vars(args).items() if k != "shapes"},
+            "ceilings": {"peak_flops": peak, "bandwidth_bytes_per_s": bandwidth,
+                         "ridge_flop_per_byte": ridge_point(peak, bandwidth)},
+            "roofline": measured})
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

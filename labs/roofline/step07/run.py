@@ -9,7 +9,7 @@ import torch
 from tabulate import tabulate
 
 from ceilings import DATASHEET, DEFAULT_GEMM_N, MEASURED_ELSEWHERE, device_name, measure_ceilings, peak_dtype
-from dlc_shared.bench import median, time_fn
+from dlc_shared.bench import median, time_fn, write_result
 from intensity import matmul_op, standard_ops
 from matmul import matmul_bytes_ideal, matmul_bytes_naive, matmul_flops, naive_matmul
 from roofline import attainable, bound, measure_op, plot_roofline, ridge_point
@@ -89,18 +89,23 @@ def show_ceilings(device: torch.device, stream_mib: int | None, gemm_n: int | No
 
 
 def show_roofline(device: torch.device, peak: float, bandwidth: float, rows: int, cols: int,
-                  gemm_n: int | None, plot_path: str) -> None:
+                  gemm_n: int | None, plot_path: str) -> list[dict]:
+    """Measure the standard ops, print them against the roofs, plot them; return what was measured."""
     dtype = peak_dtype(device)  # measure in the dtype the peak was measured in
     gemm_n = gemm_n or DEFAULT_GEMM_N[device.type]
     ops = standard_ops(rows, cols, gemm_n, itemsize=dtype.itemsize)
     h100 = DATASHEET["H100 SXM (datasheet, bf16)"]
-    table, points = [], []
+    table, points, records = [], [], []
     for op, op_bf16 in zip(ops, standard_ops(rows, cols, gemm_n, itemsize=2)):
-        achieved = measure_op(op, device, dtype).median
+        probe = measure_op(op, device, dtype)
+        achieved = probe.median
         roof = float(attainable(op.intensity, peak, bandwidth))
         table.append([op.name, op.intensity, achieved / 1e9, roof / 1e9, 100 * achieved / roof,
                       bound(op, peak, bandwidth), bound(op_bf16, *h100)])
         points.append((op.name, op.intensity, achieved))
+        records.append({"op": op.name, "shape": list(op.shape), "flops": op.flops, "bytes": op.bytes,
+                        "intensity": op.intensity, "samples_s": probe.samples, "measured_gflops": achieved / 1e9,
+                        "roof_gflops": roof / 1e9, "percent_of_roof": 100 * achieved / roof})
     ridges = ", ".join(f"{name.split(' (')[0]} {ridge_point(p, b):.3g}" for name, (p, b) in DATASHEET.items())
     print(f"\n[5] roofline: ridge point (FLOP/byte) of this machine {ridge_point(peak, bandwidth):.3g}; {ridges}")
     print(tabulate(table, headers=["op", "FLOP/byte", "measured GFLOP/s", "roof GFLOP/s", "% of roof",
@@ -109,6 +114,7 @@ def show_roofline(device: torch.device, peak: float, bandwidth: float, rows: int
     roofs += [(name, p, b) for name, (p, b) in DATASHEET.items()]
     path = plot_roofline(plot_path, roofs, points, f"Roofline of {device_name(device)}, measured ops (triangles)")
     print(f"wrote {path}")
+    return records
 
 
 def show_tiling(n: int, peak: float, bandwidth: float) -> None:
@@ -136,7 +142,7 @@ def show_tiling(n: int, peak: float, bandwidth: float) -> None:
 
 
 def show_prefill_decode(device: torch.device, peak: float, bandwidth: float, rows: int, cols: int,
-                        prompt: int, context: int, plot_path: str) -> None:
+                        prompt: int, context: int, plot_path: str) -> list[dict]:
     shape, gpus = LLAMA3_8B, list(DATASHEET.items())
     h100 = DATASHEET["H100 SXM (datasheet, bf16)"]
     cases = [(f"prefill {prompt} tokens", 1, prompt, prompt)]
@@ -168,13 +174,16 @@ def show_prefill_decode(device: torch.device, peak: float, bandwidth: float, row
     print(tabulate([[name, f"{k}x{n}", *(ridge_batch(n, k, r, s) for _, r, s in ridges)] for name, n, k in weights],
                    headers=["weight", "k x n", *(f"{name.split(' (')[0]} (ridge {r:.3g})" for name, r, _ in ridges)]))
 
-    sweep, measured_points = [], []
+    sweep, measured_points, records = [], [], []
     for tokens in (1, 4, 16, 64, 256):
         op = matmul_op(f"B={tokens}", tokens, rows, cols, dtype.itemsize)
-        achieved = measure_op(op, device, dtype).median
+        probe = measure_op(op, device, dtype)
+        achieved = probe.median
         sweep.append([tokens, op.intensity, achieved / 1e9, float(attainable(op.intensity, peak, bandwidth)) / 1e9,
                       bound(op, peak, bandwidth)])
         measured_points.append((f"{op.name} measured here", op.intensity, achieved))
+        records.append({"tokens": tokens, "shape": list(op.shape), "flops": op.flops, "bytes": op.bytes,
+                        "intensity": op.intensity, "samples_s": probe.samples, "measured_gflops": achieved / 1e9})
     print(f"\nmeasured here: decode-like matmul (B x {cols}) @ ({cols} x {rows}) on {device_name(device)}")
     print(tabulate(sweep, headers=["tokens B", "FLOP/byte", "measured GFLOP/s", "roof GFLOP/s", "bound here"],
                    floatfmt=".4g"))
@@ -183,6 +192,7 @@ def show_prefill_decode(device: torch.device, peak: float, bandwidth: float, row
     path = plot_roofline(plot_path, roofs, measured_points + model_points,
                          f"Prefill vs decode: {shape.name} layer (model) and a decode matmul measured here")
     print(f"wrote {path}")
+    return records
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -197,6 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--rows", type=positive_int, default=8192, help="activation rows of the measured ops")
     ap.add_argument("--cols", type=positive_int, default=4096, help="activation columns of the measured ops")
     ap.add_argument("--plot", type=png_path, default="results/roofline.png", help="where to write the roofline PNG")
+    ap.add_argument("--json", action="store_true", help="also write results/run-<device>.json (what was measured)")
     ap.add_argument("--tile-n", type=positive_int, default=4096, help="size of the square matmul in the tiling table")
     ap.add_argument("--prompt", type=positive_int, default=2048, help="prompt tokens at prefill")
     ap.add_argument("--context", type=positive_int, default=2048, help="tokens in the KV cache at decode")
@@ -208,11 +219,19 @@ def main(argv: list[str] | None = None) -> None:
     show_flops(args.shapes, args.repeat)
     show_bytes(args.shapes)
     show_intensity(standard_ops())
-    peak, bandwidth = show_ceilings(torch.device(args.device), args.stream_mib, args.gemm_n)
-    show_roofline(torch.device(args.device), peak, bandwidth, args.rows, args.cols, args.gemm_n, args.plot)
+    device = torch.device(args.device)
+    peak, bandwidth = show_ceilings(device, args.stream_mib, args.gemm_n)
+    measured = show_roofline(device, peak, bandwidth, args.rows, args.cols, args.gemm_n, args.plot)
     show_tiling(args.tile_n, peak, bandwidth)
-    show_prefill_decode(torch.device(args.device), peak, bandwidth, args.rows, args.cols, args.prompt, args.context,
-                        args.plot_decode)
+    sweep = show_prefill_decode(device, peak, bandwidth, args.rows, args.cols, args.prompt, args.context,
+                                args.plot_decode)
+    if args.json:
+        path = write_result(f"run-{device.type}", {
+            "device": device_name(device), "args": {k: v for k, v in vars(args).items() if k != "shapes"},
+            "ceilings": {"peak_flops": peak, "bandwidth_bytes_per_s": bandwidth,
+                         "ridge_flop_per_byte": ridge_point(peak, bandwidth)},
+            "roofline": measured, "decode_sweep": sweep})
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

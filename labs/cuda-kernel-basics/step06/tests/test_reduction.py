@@ -1,21 +1,55 @@
 """The reduction ladder: the float32 mirror against float64 sums, and the tree costs that explain the ladder."""
+import functools
 import math
 
 import numpy as np
 import pytest
 
-from reduction import BLOCK, VERSIONS, reduce_blocks, reduce_mirror, tree_profile
+from dlc_shared.testing import tolerance
+from reduction import BLOCK, VERSIONS, reduce_blocks, reduce_mirror, rounding_depth, tree_profile
+
+SIZES = [1, 255, 256, 257, 513, 100_003, 300_000, 3_000_017]  # the GPU test's sizes are among them
+
+
+@functools.cache
+def values(n: int) -> tuple[np.ndarray, float]:
+    """Inputs in [0.5, 1.5) (a block of b values carries at least b/2 of the sum, so losing one shows)
+    and their exact sum."""
+    x = np.random.default_rng(n).uniform(0.5, 1.5, n).astype(np.float32)
+    return x, math.fsum(x.astype(np.float64))
+
+
+def sum_tolerance(x: np.ndarray, version: int) -> float:
+    # each value goes through at most rounding_depth float32 roundings: |err| <= depth * eps * sum|x|
+    # (worst case, already linear in the depth: terms=1), times the rule's safety factor
+    return tolerance(np.float32, scale=float(np.abs(x.astype(np.float64)).sum()), terms=1,
+                     depth=rounding_depth(x.size, version))
+
+
+def first_launch_block(n: int, version: int, block: int) -> np.ndarray:
+    """Indices of the values that block `block` of the first launch reads."""
+    i = np.arange(n)
+    if version >= 6:  # grid-stride: block b owns x[b*BLOCK + t + k*gridDim*BLOCK]
+        return i[(i % (reduce_blocks(n, version) * BLOCK)) // BLOCK == block]
+    return i[i // (2 * BLOCK if version in (4, 5) else BLOCK) == block]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize("n", [1, 255, 256, 257, 513, 100_003, 300_000])
+@pytest.mark.parametrize("n", SIZES)
 def test_mirror_sums_like_float64(version, n):
-    x = np.random.default_rng(n).standard_normal(n).astype(np.float32)
-    got = reduce_mirror(x, version)
-    ref = math.fsum(x.astype(np.float64))
-    # a tree of depth d adds at most d roundings per value: |err| <= d * eps * sum|x|
-    depth = math.ceil(math.log2(n)) + 1 + (n // (1024 * BLOCK) if version == 6 else 0)
-    assert abs(float(got) - ref) <= depth * np.finfo(np.float32).eps * np.abs(x).astype(np.float64).sum()
+    x, ref = values(n)
+    tol = sum_tolerance(x, version)
+    assert abs(float(reduce_mirror(x, version)) - ref) <= tol
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("n", SIZES)
+def test_the_bound_catches_a_lost_block(version, n):
+    # the same check, with the values of the first launch's last (smallest) block zeroed, must fail
+    x, ref = values(n)
+    lost = x.copy()
+    lost[first_launch_block(n, version, reduce_blocks(n, version) - 1)] = 0
+    assert abs(float(reduce_mirror(lost, version)) - ref) > sum_tolerance(x, version)
 
 
 def test_pairing_order_differs_between_interleaved_and_sequential():

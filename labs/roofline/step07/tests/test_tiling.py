@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from dlc_shared.testing import assert_close
 from matmul import matmul_bytes_ideal, matmul_bytes_naive
 from tiling import Traffic, fast_memory_bytes, tiled_intensity, tiled_matmul, tiled_matmul_bytes
 
@@ -13,7 +14,7 @@ CASES = [(*(int(x) for x in rng.integers(1, 40, size=3)), int(rng.integers(1, 12
 def test_tiled_matmul_matches_float64_numpy_and_moves_what_the_model_says(m, n, k, tile):
     a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
     traffic = Traffic()
-    np.testing.assert_allclose(tiled_matmul(a, b, tile, traffic), a @ b, rtol=1e-12, atol=1e-12)
+    assert_close(tiled_matmul(a, b, tile, traffic), a @ b, np.float64, terms=k)  # k products, another order
     assert traffic.stored == a.itemsize * m * n
     assert traffic.loaded + traffic.stored == tiled_matmul_bytes(m, n, k, tile, a.itemsize)
 
@@ -36,7 +37,8 @@ def test_float32_tiles_move_the_expected_bytes():
 def test_square_intensity_grows_like_tile_over_four_in_fp32(n):
     # 2n^3 / (4 (2n^3/T + n^2)) = T n / (4 (n + T/2)) ~ T/4 while T << n
     for tile in (1, 4, 16, 64):
-        assert tiled_intensity(n, n, n, tile) == pytest.approx(tile * n / (4 * (n + tile / 2)))
+        # the same rational number, each side one correctly rounded division of exact values: equal
+        assert tiled_intensity(n, n, n, tile) == tile * n / (4 * (n + tile / 2))
     intensities = [tiled_intensity(n, n, n, t) for t in (1, 2, 4, 8, 16, 32, 64, 128, 256)]
     assert intensities == sorted(intensities)
 

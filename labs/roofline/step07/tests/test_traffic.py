@@ -56,4 +56,5 @@ def test_naive_bytes_count_every_load_of_the_loop(m, n, k):
 @pytest.mark.parametrize("n", [1, 2, 7, 64, 1000])
 def test_square_naive_over_ideal_is_two_n_plus_one_over_three(n):
     # hand-derived: (2n^3 + n^2) / (3n^2) = (2n + 1) / 3
-    assert matmul_bytes_naive(n, n, n) / matmul_bytes_ideal(n, n, n) == pytest.approx((2 * n + 1) / 3)
+    # the same rational number, each side one correctly rounded division of exact integers: equal bit for bit
+    assert matmul_bytes_naive(n, n, n) / matmul_bytes_ideal(n, n, n) == (2 * n + 1) / 3
