@@ -1,7 +1,10 @@
-"""Gradient and optimizer-state memory measured on torch.optim against the per-parameter formulas."""
+"""Gradient and optimizer-state memory measured on torch.optim against the per-parameter formulas;
+the mixed-precision update against Adam written out by hand in float64 NumPy."""
+import numpy as np
 import pytest
 import torch
 
+from dlc_shared.testing import assert_close
 from mlp import init_mlp, mlp_forward, mse_loss_grad
 from optim_state import BYTES_PER_PARAM, MixedPrecisionAdam, OPTIMIZERS, formula_bytes, make_optimizer, measured_bytes
 
@@ -33,22 +36,56 @@ def test_measured_state_matches_formula(name):
     assert extra == (4 * len(params) if "adam" in name else 0)
 
 
-def test_sixteen_bytes_per_parameter():
-    assert sum(BYTES_PER_PARAM["adam"]) == sum(BYTES_PER_PARAM["mixed-adam"]) == 16
+def test_sixteen_bytes_per_parameter_measured():
+    for name in ("adam", "mixed-adam"):
+        params, opt = train_one_step(name)
+        n = sum(p.numel() for p in params)
+        step_counters = 4 * len(params)  # Adam's one 4-byte step count per tensor, not per parameter
+        assert sum(measured_bytes(params, opt).values()) - step_counters == 16 * n
 
 
-def test_mixed_precision_update_is_fp32_adam_on_the_master():
-    params, opt = train_one_step("mixed-adam")
-    # reference: plain fp32 Adam from the same starting weights, fed the same (bf16) gradients
-    start = [p.detach().float() for wb in init_mlp(SIZES, dtype=torch.bfloat16) for p in wb]
-    ref = [s.clone().requires_grad_() for s in start]
-    for r, p in zip(ref, params):
-        r.grad = p.grad.float()
-    torch.optim.Adam(ref, lr=1e-3).step()
-    for s, r, m, p in zip(start, ref, opt.master, params):
-        assert (m - s).abs().max() > 1e-4  # the step moved the weights
-        torch.testing.assert_close(m, r, rtol=0, atol=0)
-        torch.testing.assert_close(p, r.to(torch.bfloat16), rtol=0, atol=0)
+def numpy_adam(w, m, v, g, t, lr, betas, eps, weight_decay):
+    """One Adam step (Kingma & Ba, Algorithm 1) in float64, with torch's L2 weight decay: g + wd * w."""
+    b1, b2 = betas
+    g = g + weight_decay * w
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)  # bias correction: m and v start at 0
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def test_mixed_precision_update_against_adam_by_hand():
+    steps, lr = 5, 1e-2
+    dtype = torch.bfloat16
+    layers = init_mlp(SIZES, dtype=dtype)
+    params = [p for wb in layers for p in wb]
+    opt = MixedPrecisionAdam(params, lr=lr)
+    group = opt.adam.param_groups[0]  # the settings the optimizer runs with (torch's defaults for the rest)
+    assert not group["amsgrad"] and not group["maximize"]
+    settings = dict(lr=group["lr"], betas=group["betas"], eps=group["eps"], weight_decay=group["weight_decay"])
+    assert settings["lr"] == lr
+    # the reference: a float64 master copy of the same starting weights, and Adam's m and v at zero
+    w = [p.detach().double().numpy() for p in params]
+    m, v = [np.zeros_like(x) for x in w], [np.zeros_like(x) for x in w]
+    start = [x.copy() for x in w]
+    gen = torch.Generator().manual_seed(0)
+    for t in range(1, steps + 1):
+        x, target = torch.randn(4, SIZES[0], generator=gen), torch.randn(4, SIZES[-1], generator=gen)
+        loss, _ = mse_loss_grad(mlp_forward(x.to(dtype), layers), target.to(dtype))
+        opt.zero_grad()
+        loss.backward()  # bf16 gradients of the bf16 model
+        grads = [p.grad.double().numpy() for p in params]
+        opt.step()
+        for i, g in enumerate(grads):
+            w[i], m[i], v[i] = numpy_adam(w[i], m[i], v[i], g, t, **settings)
+        for master, p, ref in zip(opt.master, params, w):
+            assert master.dtype == torch.float32
+            # each fp32 step rounds the new weight once (eps |w|) and the update by a few eps of lr,
+            # which is much smaller than |w|: t chained steps of one rounding each
+            assert_close(master, ref, torch.float32, depth=t)
+            assert torch.equal(p, master.to(torch.bfloat16))  # the model copy is the master rounded to bf16
+    moved = max(np.abs(a - b).max() for a, b in zip(w, start))
+    assert moved > 0.5 * steps * lr  # Adam moves a weight by about lr per step: the comparison is live
 
 
 def test_master_weights_keep_updates_that_bf16_rounds_away():
@@ -60,7 +97,8 @@ def test_master_weights_keep_updates_that_bf16_rounds_away():
         opt.step()
         plain -= 1e-4  # the same step applied to bf16 directly: 1 - 1e-4 rounds back to 1
     assert torch.all(plain == 1.0)
-    assert torch.allclose(opt.master[0], torch.full((4,), 1 - 100 * 1e-4), atol=1e-5)
+    # a constant gradient makes m_hat / sqrt(v_hat) = 1, so each step subtracts lr; 100 fp32 steps of rounding
+    assert_close(opt.master[0], torch.full((4,), 1 - 100 * 1e-4, dtype=torch.float64), torch.float32, depth=100)
     assert torch.all(w16 < 1.0)  # the master's accumulated change reaches the bf16 weight
 
 

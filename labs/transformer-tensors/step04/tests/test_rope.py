@@ -4,6 +4,7 @@ import torch.nn.functional as F
 from transformers import LlamaConfig
 from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding, apply_rotary_pos_emb
 
+from dlc_shared.testing import assert_close
 from attention import SelfAttention
 from config import Config
 from embedding import Embedding
@@ -25,9 +26,11 @@ def test_matches_hugging_face_llama_rotary_embedding():
     cos_ref, sin_ref = hf_cos_sin(D, 500.0, q)
     q_ref, k_ref = apply_rotary_pos_emb(q, k, cos_ref, sin_ref)
     cos, sin = rope_cos_sin(T, D, 500.0, q)
-    torch.testing.assert_close(cos, cos_ref[0], rtol=1e-6, atol=1e-6)
-    torch.testing.assert_close(apply_rope(q, cos, sin), q_ref, rtol=1e-5, atol=1e-5)
-    torch.testing.assert_close(apply_rope(k, cos, sin), k_ref, rtol=1e-5, atol=1e-5)
+    # an angle pos·θ_i (up to T radians) carries a relative rounding error, so cos and sin carry T·eps
+    assert_close(cos, cos_ref[0], torch.float32, depth=2, scale=T)  # θ_i, then pos·θ_i
+    # x·cos + rotate(x)·sin: two terms, each with the angle's error times |x|
+    assert_close(apply_rope(q, cos, sin), q_ref, torch.float32, terms=2, depth=3, scale=T * q.abs().max().item())
+    assert_close(apply_rope(k, cos, sin), k_ref, torch.float32, terms=2, depth=3, scale=T * k.abs().max().item())
 
 
 def test_score_depends_only_on_relative_position():
@@ -38,8 +41,10 @@ def test_score_depends_only_on_relative_position():
     def score(m, n):  # the same q at position m against the same k at position n
         return apply_rope(q, cos[m], sin[m]) @ apply_rope(k, cos[n], sin[n])
 
-    torch.testing.assert_close(score(3, 1), score(5, 3), rtol=1e-12, atol=1e-12)
-    torch.testing.assert_close(score(2, 2), q @ k, rtol=1e-12, atol=1e-12)  # same position: no net rotation
+    # a dot product of D terms of rotated vectors; the angles (up to T radians) carry T·eps
+    bound = dict(terms=D, depth=3, scale=T * (q.norm() * k.norm()).item())
+    assert_close(score(3, 1), score(5, 3), torch.float64, **bound)
+    assert_close(score(2, 2), q @ k, torch.float64, **bound)  # same position: no net rotation
     assert not torch.isclose(score(3, 1), score(3, 0))
 
 
@@ -47,7 +52,8 @@ def test_rotation_keeps_the_length():
     torch.manual_seed(0)
     x = torch.randn(T, D, dtype=torch.float64)
     cos, sin = rope_cos_sin(T, D, 10000.0, x)
-    torch.testing.assert_close(apply_rope(x, cos, sin).norm(dim=-1), x.norm(dim=-1), rtol=1e-12, atol=1e-12)
+    assert_close(apply_rope(x, cos, sin).norm(dim=-1), x.norm(dim=-1), torch.float64, terms=D, depth=3,
+                 scale=T * x.norm(dim=-1).max().item())
 
 
 def test_rope_attention_matches_sdpa_on_hugging_face_rotated_q_k():
@@ -59,7 +65,8 @@ def test_rope_attention_matches_sdpa_on_hugging_face_rotated_q_k():
     q, k = apply_rotary_pos_emb(q, k, cos, sin)
     expected = attn.wo(F.scaled_dot_product_attention(q, k, v, is_causal=True)[:, 0])
     assert expected.std() > 0.1
-    torch.testing.assert_close(attn(x), expected, rtol=1e-5, atol=1e-5)
+    # q/k/v, rope, q kᵀ, probs·v, Wo: five stages; the rope angles (up to T radians) add T·eps
+    assert_close(attn(x), expected, torch.float32, terms=D, depth=5 + T)
 
 
 def test_multi_head_rope_attention_matches_sdpa_on_hugging_face_rotated_q_k():
@@ -72,7 +79,7 @@ def test_multi_head_rope_attention_matches_sdpa_on_hugging_face_rotated_q_k():
     q, k = apply_rotary_pos_emb(q, k, cos, sin)
     expected = attn.wo(F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, D))
     assert expected.std() > 0.1
-    torch.testing.assert_close(attn(x), expected, rtol=1e-5, atol=1e-5)
+    assert_close(attn(x), expected, torch.float32, terms=D, depth=5 + T)  # as above
 
 
 def test_trace_with_rope_has_no_position_table():
