@@ -62,6 +62,17 @@ class Site:
     def path_url(self, path_id: str) -> str:
         return f"paths/{path_id}.html"
 
+    def seed_order(self) -> list[str]:
+        """The "모든 학습 경로" list: the order of the seed site (docs/seed-site.txt lists each
+        path as "- title — summary"), then any path the seed does not name, in catalog order."""
+        seed = self.root / "docs" / "seed-site.txt"
+        lines = seed.read_text(encoding="utf-8").splitlines() if seed.is_file() else []
+        by_title = {p["title"]: pid for pid, p in self.paths.items()}
+        order = [by_title[t] for line in lines if line.startswith("- ")
+                 if (t := line[2:].split(" — ")[0].strip()) in by_title]
+        order = list(dict.fromkeys(order))
+        return order + [p for p in self.paths if p not in order]
+
     def legend_order(self) -> list[str]:
         """The seed's legend: the start-here paths first, then the rest in catalog order."""
         return self.start_here + [p for p in self.paths if p not in self.start_here]

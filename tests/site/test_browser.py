@@ -159,3 +159,60 @@ def test_screenshots(browser, site_url):
     context.close()
     shots = sorted(SCREENSHOTS.glob("*.png"))
     assert len(shots) == 5 and all(p.stat().st_size > 10_000 for p in shots)
+
+
+def test_all_paths_list_follows_the_seed_order(page, site_url):
+    seed = (REPO / "docs" / "seed-site.txt").read_text(encoding="utf-8").splitlines()
+    titles = [line[2:].split(" — ")[0] for line in seed if line.startswith("- ")]
+    page.goto(site_url)
+    shown = page.locator(".all-paths li a").all_inner_texts()
+    assert shown == titles and len(shown) == len(PATHS) == 26
+
+
+def _pages_with(built_site, needle: str, under: str) -> list[str]:
+    return sorted(p.relative_to(built_site).as_posix() for p in (built_site / under).rglob("*.html")
+                  if needle in p.read_text(encoding="utf-8"))
+
+
+def test_a_worked_answer_is_folded_until_clicked(page, site_url, built_site):
+    cards = _pages_with(built_site, "<summary>풀이</summary>", "cards")
+    steps = _pages_with(built_site, "<summary>풀이</summary>", "steps")
+    assert cards or steps, "no page has a folded 풀이"
+    for rel in (cards[:1] + steps[:1]):
+        page.goto(site_url + rel)
+        fold = page.locator("details", has=page.locator("summary", has_text="풀이")).first
+        assert fold.get_attribute("open") is None
+        body = fold.locator(":scope > :not(summary)").first
+        assert not body.is_visible()
+        fold.locator("summary").click()
+        assert fold.get_attribute("open") is not None and body.is_visible()
+        assert "<details" not in page.locator(".prose").first.inner_text()  # not shown as text
+
+
+def _check_figures(page, url):
+    page.goto(url)
+    figs = page.locator("figure.fig img")
+    assert figs.count() >= 1, url
+    for i in range(figs.count()):
+        img = figs.nth(i)
+        img.scroll_into_view_if_needed()
+        img.evaluate("i => i.complete ? null : new Promise(r => { i.onload = i.onerror = r; })")
+        size = img.evaluate("i => [i.naturalWidth, i.naturalHeight]")
+        assert size[0] > 0 and size[1] > 0, f"{url}: {img.get_attribute('src')} did not load"
+        assert len(img.get_attribute("alt") or "") > 20, f"{url}: {img.get_attribute('src')} has no alt text"
+
+
+def test_every_card_with_a_figure_shows_it(page, site_url, built_site):
+    """Each card page with a figure marker shows an image that loads, with alt text."""
+    for rel in _pages_with(built_site, '<figure class="fig"', "cards"):
+        _check_figures(page, site_url + rel)
+
+
+def test_steps_whose_run_draws_a_plot_show_it(page, site_url, built_site):
+    plotting = [step for step in sorted((ROOT / "labs").glob("*/step[0-9][0-9]"))
+                if (step / "run.py").is_file() and re.search(r"\bplot_\w+\(", (step / "run.py").read_text(encoding="utf-8"))]
+    assert plotting, "no step's run draws a plot"
+    for step in plotting:
+        url = f"{site_url}steps/{step.parent.name}/{step.name}.html"
+        _check_figures(page, url)
+        assert page.locator(".run-plots figure, .prose figure").count() >= 1

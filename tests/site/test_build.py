@@ -1,4 +1,6 @@
 """The site builder on a small temporary repository: what it renders, and what breaks the build."""
+import re
+import sys
 import textwrap
 from pathlib import Path
 from urllib.parse import quote
@@ -202,3 +204,123 @@ def test_real_repository_catalog_builds_its_map(tmp_path):
     home = (out / "index.html").read_text(encoding="utf-8")
     assert home.count('class="legend-item"') == 26
 
+
+
+# ---- folded answers, math, figures, the map's numbers ---------------------------------------
+FOLDED = """\
+# 첫 카드
+
+1. $2 \\times 3$은?
+
+   <details><summary>풀이</summary>
+
+   곱하면 $6$이다:
+
+   $$2 \\times 3 = 6$$
+
+   </details>
+
+<details>
+<summary>검증</summary>
+
+- 테스트가 본다. 가격은 \\$5, <b>굵게</b>는 글자 그대로.
+
+</details>
+"""
+
+
+def test_folded_answers_render_as_closed_details_with_their_markdown(repo):
+    (repo / "docs/cards/one.md").write_text(FOLDED, encoding="utf-8")
+    proc, out = build(repo)
+    assert proc.returncode == 0, proc.stderr
+    card = (out / "cards" / "one.html").read_text(encoding="utf-8")
+    assert card.count("<details>") == 2 and card.count("</details>") == 2    # folded: no `open`
+    assert "<summary>풀이</summary>" in card and "<summary>검증</summary>" in card
+    inner = card[card.index("<summary>풀이</summary>"):card.index("</details>")]
+    assert inner.count("<math") == 2 and 'display="block"' in inner       # Markdown and math inside
+    assert "&lt;details" not in card and "&lt;summary" not in card
+    assert "&lt;b&gt;굵게&lt;/b&gt;" in card and "<b>" not in card         # other raw HTML stays text
+    assert "&#36;5" in card                                                # \$ is a literal dollar
+
+
+def test_display_math_inside_a_paragraph_renders(repo):
+    (repo / "docs/cards/one.md").write_text("평균은\n$$\\bar{x} = \\frac{1}{n}\\sum_i x_i$$\n이다.\n",
+                                            encoding="utf-8")
+    proc, out = build(repo)
+    assert proc.returncode == 0, proc.stderr
+    card = (out / "cards" / "one.html").read_text(encoding="utf-8")
+    assert '<span class="math display"><math' in card and "$" not in card.split("<main>")[1]
+
+
+@pytest.mark.parametrize("body, line, what", [
+    ("# 제목\n\n줄\n\n| a | b |\n|---|---|\n| $\\lvert x|$ | 2 |\n", 7, "$"),   # a | inside math splits the cell
+    ("# 제목\n\n줄 하나\n줄 둘 \\(x\\) 끝\n", 4, "\\("),                       # LaTeX's other delimiter
+    ("# 제목\n\n<details><summary>풀이</summary>\n\n가격 $5와\n\n</details>\n", 5, "$"),  # inside a fold
+    ("# 제목\n\n$\\frac{1}{$ 다음\n", 3, "cannot convert math"),                 # latex2mathml fails
+])
+def test_unrendered_math_fails_the_build_naming_file_and_line(repo, body, line, what):
+    (repo / "docs/cards/one.md").write_text(body, encoding="utf-8")
+    assert_fails_naming(repo, f"docs/cards/one.md:{line}:", what)
+
+
+def test_a_dollar_from_outside_markdown_fails_naming_the_page(repo):
+    write(repo, "labs/alpha/step02/step.toml", STEP.format(title="단계 $2", n=2, cards='"one", "two"'))
+    proc, out = build(repo)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert proc.returncode == 1 and errors and not out.exists(), proc.stderr
+    assert any("steps/alpha/step02.html:" in e and "step.toml" in e for e in errors), errors
+
+
+def test_figure_marker_becomes_a_figure_with_alt_text(repo):
+    (repo / "docs/cards/two.md").write_text("# 둘째 카드\n\n글.\n<!-- figure: gqa -->\n\n끝.\n", encoding="utf-8")
+    proc, out = build(repo)
+    assert proc.returncode == 0, proc.stderr
+    card = (out / "cards" / "two.html").read_text(encoding="utf-8")
+    fig = card[card.index('<figure class="fig"'):card.index("</figure>")]
+    assert '<img src="../figures/gqa.svg" alt="' in fig and 'alt=""' not in fig and "<figcaption>" in fig
+    assert "figure:" not in card                                            # the marker is gone
+    svg = (out / "figures" / "gqa.svg").read_text(encoding="utf-8")
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+
+
+def test_unknown_figure_fails_naming_file_and_line(repo):
+    (repo / "docs/cards/two.md").write_text("# 둘째 카드\n\n<!-- figure: no-such-figure -->\n", encoding="utf-8")
+    assert_fails_naming(repo, "docs/cards/two.md:3:", "no-such-figure")
+
+
+def test_build_prints_the_maps_crossings_and_length(repo):
+    proc, _ = build(repo)
+    assert re.search(r"^map: \d+ line crossings, total line length \d+ px", proc.stdout, re.M), proc.stdout
+
+
+def test_real_catalog_map_halves_crossings_and_length():
+    """Crossings and total line length of today's catalog, against the layout before regions
+    (metro.BASELINE, measured on that layout as its comment says): both at most half."""
+    import tomllib
+    sys.path.insert(0, str(REPO / "docs" / "site"))
+    try:
+        import metro
+    finally:
+        sys.path.pop(0)
+    catalog = tomllib.loads((REPO / "paths.toml").read_text(encoding="utf-8"))
+    lay = metro.layout(catalog["cards"], catalog["paths"])
+    crossings, length = metro.metrics(lay, catalog["paths"])
+    assert crossings <= metro.BASELINE["crossings"] / 2, (crossings, metro.BASELINE)
+    assert length <= metro.BASELINE["length"] / 2, (length, metro.BASELINE)
+    regions = lay["regions"]
+    inside = sum(regions[a] == regions[b] for _, a, b in metro.segments(catalog["paths"]))
+    assert inside / len(metro.segments(catalog["paths"])) > 0.7     # lines run mostly within regions
+    assert set(regions.values()) <= set(metro.REGIONS) - {"other"}  # every path has a region
+
+
+def test_metrics_count_crossings_and_length():
+    sys.path.insert(0, str(REPO / "docs" / "site"))
+    try:
+        import metro
+    finally:
+        sys.path.pop(0)
+    lay = {"nodes": {"a": (0, 0), "b": (10, 0), "c": (5, -5), "d": (5, 5), "e": (20, 0)}}
+    paths = {"x": {"cards": ["a", "b", "e"]}, "y": {"cards": ["c", "d"]}, "z": {"cards": ["a", "c"]}}
+    crossings, length = metro.metrics(lay, paths)
+    assert crossings == 1                       # x's a-b crosses y's c-d; z shares a station with x
+    assert length == pytest.approx(10 + 10 + 10 + 50 ** 0.5)
