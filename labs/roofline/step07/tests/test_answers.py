@@ -1,0 +1,169 @@
+"""The numbers the README's 풀이 quote, computed with this step's code."""
+from fractions import Fraction
+
+import torch
+
+from ceilings import DATASHEET, MEASURED_ELSEWHERE, stream_triad
+from intensity import add_op, matmul_op, softmax_op, standard_ops
+from matmul import matmul_bytes_ideal, matmul_bytes_naive, matmul_flops
+from roofline import attainable, bound, ridge_point
+from tiling import fast_memory_bytes, tiled_intensity
+from transformer_ops import LLAMA3_8B, layer_ops, ridge_batch, roofline_seconds, total
+
+
+def test_answer_4096_cubed_flops():
+    flops = matmul_flops(4096, 4096, 4096)
+    assert flops == 2**37 == 137_438_953_472
+    assert f"{flops / 989e12 * 1e3:.3f}" == "0.139"  # ms at the H100 datasheet's 989 TFLOP/s, as quoted
+
+
+def test_answer_gemv_has_n_times_fewer_flops():
+    assert matmul_flops(64, 64, 64) == 524_288
+    assert matmul_flops(64, 1, 64) == 8_192
+    assert matmul_flops(64, 64, 64) == 64 * matmul_flops(64, 1, 64)
+
+
+def test_answer_bf16_halves_the_bytes():
+    assert matmul_bytes_ideal(64, 64, 64, itemsize=4) == 49_152
+    assert matmul_bytes_ideal(64, 64, 64, itemsize=2) == 24_576
+    for m, n, k in [(64, 64, 64), (64, 1, 64), (7, 5, 3)]:
+        assert 2 * matmul_bytes_ideal(m, n, k, 2) == matmul_bytes_ideal(m, n, k, 4)
+        assert 2 * matmul_bytes_naive(m, n, k, 2) == matmul_bytes_naive(m, n, k, 4)
+
+
+def test_answer_4096_cubed_ideal_bytes():
+    ideal = matmul_bytes_ideal(4096, 4096, 4096)
+    assert ideal == 201_326_592 == 192 * 2**20
+    assert f"{ideal / 3.35e12 * 1e6:.1f}" == "60.1"                         # µs at the datasheet's 3.35 TB/s
+    assert f"{matmul_flops(4096, 4096, 4096) / 989e12 * 1e6:.0f}" == "139"  # µs at 989 TFLOP/s
+    naive = matmul_bytes_naive(4096, 4096, 4096)
+    assert f"{naive / 1e9:.0f}" == "550" and f"{naive / 3.35e12:.2f}" == "0.16"  # GB, and seconds to move them
+
+
+def test_answer_intensity_scales_as_one_over_itemsize():
+    for s, ratio in [(2, 2), (1, 4)]:
+        for fp32, low in zip(standard_ops(itemsize=4), standard_ops(itemsize=s)):
+            assert low.flops == fp32.flops and low.bytes * ratio == fp32.bytes
+            assert Fraction(low.flops, low.bytes) == ratio * Fraction(fp32.flops, fp32.bytes)
+    assert [round(standard_ops(itemsize=s)[1].intensity, 3) for s in (4, 2, 1)] == [0.625, 1.25, 2.5]
+    assert [round(standard_ops(itemsize=s)[-1].intensity) for s in (4, 2, 1)] == [341, 683, 1365]
+
+
+def test_answer_tokens_to_reach_the_h100_ridge():
+    ridge = 989e12 / 3.35e12  # the datasheet figures
+    assert f"{ridge:.2f}" == "295.22"
+    assert matmul_op("m=344", 344, 4096, 4096, itemsize=2).intensity < ridge
+    assert matmul_op("m=345", 345, 4096, 4096, itemsize=2).intensity >= ridge
+    assert [round(matmul_op("", m, 4096, 4096, 2).intensity, 1) for m in (344, 345)] == [294.5, 295.3]
+
+
+def test_answer_softmax_intensity():
+    op = softmax_op("softmax", 8192, 4096)
+    assert op.flops == 5 * 8192 * 4096 and op.bytes == 8 * 8192 * 4096
+    assert Fraction(op.flops, op.bytes) == Fraction(5, 8)
+
+
+def test_answer_triad_intensity():
+    n = 1000
+    probe = stream_triad(n, torch.device("cpu"), repeat=1)
+    assert probe.work == 12 * n
+    assert Fraction(2 * n, int(probe.work)) == Fraction(1, 6)
+
+
+def test_answer_8192_gemm_time_on_h100():
+    peak, _ = MEASURED_ELSEWHERE["H100 SXM (measured, bf16)"]
+    assert f"{2 * 8192**3 / peak * 1e3:.2f}" == "1.39"  # ms
+
+
+H100 = DATASHEET["H100 SXM (datasheet, bf16)"]
+H200 = DATASHEET["H200 (datasheet, bf16)"]
+
+
+def test_answer_small_arrays_fit_in_cache():
+    assert add_op("add", 512, 512).bytes == 3 * 2**20 == 3_145_728
+    assert softmax_op("softmax", 512, 512).bytes == 2 * 2**20 == 2_097_152
+
+
+def test_answer_bf16_softmax_roof_on_h100():
+    intensity = softmax_op("softmax", 8192, 4096, itemsize=2).intensity
+    assert intensity == 1.25  # 5 / 4, exact in binary
+    roof = float(attainable(intensity, *H100))
+    assert f"{roof / 1e12:.4f}" == "4.1875" and f"{100 * roof / H100[0]:.2f}" == "0.42"
+
+
+def test_answer_ridges_and_decode_speedup():
+    assert f"{ridge_point(*H100):.0f}" == "295" and f"{ridge_point(*H200):.0f}" == "206"
+    assert H100[0] == H200[0] and f"{H200[1] / H100[1]:.2f}" == "1.43"
+
+
+def test_answer_largest_tile_in_l2():
+    l2 = 2 * 2**20
+    assert fast_memory_bytes(418) == 2_096_688 <= l2 < fast_memory_bytes(419) == 2_106_732
+    assert Fraction(tiled_intensity(4096, 4096, 4096, 418)).limit_denominator(100) == Fraction(4096, 42)
+    assert f"{tiled_intensity(4096, 4096, 4096, 418):.1f}" == "97.5"
+    assert f"{418 * 4096 / (4 * (4096 + 418 / 2)):.1f}" == "99.4"  # the divisible-case formula
+
+
+def test_answer_gemv_stays_below_half():
+    values = [tiled_intensity(1, 4096, 4096, t) for t in (1, 64, 4096)]
+    assert [f"{v:.3f}" for v in values[:2]] == ["0.250", "0.492"] and f"{values[2]:.4f}" == "0.4998"
+    assert all(tiled_intensity(1, 4096, 4096, t) < 0.5 for t in (1, 2, 7, 64, 418, 4096, 10**6))
+
+
+def decode_layer(batch: int, context: int):
+    ops = layer_ops(LLAMA3_8B, batch, 1, context)
+    return ops, total(ops, "layer")
+
+
+def tokens_per_s(tokens: int, layer) -> float:
+    """The run's `tokens/s H100 (model)` column: every layer at the H100 datasheet roofline."""
+    return tokens / (LLAMA3_8B.n_layers * roofline_seconds(layer, *H100))
+
+
+def test_answer_long_context_decode():
+    (short_ops, short), (long_ops, long) = decode_layer(64, 2048), decode_layer(64, 32768)
+    assert f"{short.bytes / 1e6:.0f}" == "985" and f"{long.bytes / 1e6:,.0f}" == "9,038"
+    assert [f"{layer.intensity:.1f}" for layer in (short, long)] == ["30.5", "6.9"]
+    assert [f"{tokens_per_s(64, layer):,.0f}" for layer in (short, long)] == ["6,801", "741"]
+    share = [next(op for op in ops if op.kind == "attention").bytes / layer.bytes
+             for ops, layer in ((short_ops, short), (long_ops, long))]
+    assert [f"{100 * s:.0f}" for s in share] == ["55", "95"]
+
+
+WEIGHTS = [(6144, 4096), (4096, 4096), (2 * 14336, 4096), (4096, 14336)]  # (n, k) of QKV, output, gate+up, down
+
+
+def test_answer_int4_weights():
+    params = sum(n * k for n, k in WEIGHTS)
+    assert params == 218_103_808 and 2 * params == 436_207_616 and params // 2 == 109_051_904
+    ops, layer = decode_layer(1, 2048)
+    assert layer.bytes == 444_801_024
+    int4_bytes = layer.bytes - 2 * params + params // 2
+    assert int4_bytes == 117_645_312 and f"{layer.bytes / int4_bytes:.2f}" == "3.78"
+    int4 = type(layer)("int4", "layer", (), layer.flops, int4_bytes)
+    assert f"{tokens_per_s(1, layer):.0f}" == "235" and f"{tokens_per_s(1, int4):.0f}" == "890"
+    ridge = ridge_point(*H100)
+    assert sorted(ridge_batch(n, k, ridge) for n, k in WEIGHTS) == [322, 326, 336, 345]
+    assert {ridge_batch(n, k, ridge, itemsize=0.5) for n, k in WEIGHTS} == {76, 77}
+
+    def mixed(n: int, k: int) -> int:  # int4 weights, bf16 activations: search B = 1, 2, ...
+        b = 1
+        while 2 * b * n * k < ridge * (0.5 * k * n + 2 * (b * k + b * n)):
+            b += 1
+        return b
+    assert (min(mixed(n, k) for n, k in WEIGHTS), max(mixed(n, k) for n, k in WEIGHTS)) == (81, 87)
+
+
+def test_answer_prefill_boundary():
+    def layer(prompt: int):
+        return total(layer_ops(LLAMA3_8B, 1, prompt, prompt), "prefill")
+    assert f"{layer(64).intensity:.1f}" == "62.4"
+    assert bound(layer(64), *H100) == bound(layer(64), *H200) == "memory"
+
+    def first_compute_bound(gpu) -> int:
+        s = 1
+        while bound(layer(s), *gpu) == "memory":
+            s += 1
+        return s
+    assert first_compute_bound(H100) == 335 and first_compute_bound(H200) == 225
+    assert sorted(ridge_batch(n, k, ridge_point(*H200)) for n, k in WEIGHTS) == [219, 221, 225, 230]
