@@ -21,6 +21,8 @@ class SamplingParams:
         """Why these settings are unusable, or None if they are fine."""
         if isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int) or self.max_tokens <= 0:
             return f"max_tokens must be a positive integer, got {self.max_tokens!r}"
+        if not isinstance(self.ignore_eos, bool):
+            return f"ignore_eos must be True or False, got {self.ignore_eos!r}"
         return None
 
 

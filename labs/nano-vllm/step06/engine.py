@@ -12,13 +12,33 @@ from scheduler import Scheduler
 from sequence import RequestOutput, SamplingParams, Sequence
 
 
+# A checkpoint's max_position_embeddings is what the model can address (40960 for Qwen3-0.6B), not what a
+# request needs; whatever is sized per request follows max_model_len, so by default it is capped here.
+DEFAULT_MAX_MODEL_LEN = 4096
+
+
+def check_setting(name: str, value, low: int, high: int | None = None) -> int:
+    """An integer engine setting in [low, high], or a ValueError that names it."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        allowed = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise ValueError(f"{name} must be an integer {allowed}, got {value!r}")
+    return value
+
+
 class LLMEngine:
-    def __init__(self, model_dir, max_num_seqs: int = 8, max_num_batched_tokens: int = 1024,
-                 num_kv_blocks: int = 256, block_size: int = 16):
+    def __init__(self, model_dir, max_model_len: int | None = None, max_num_seqs: int = 8,
+                 max_num_batched_tokens: int = 1024, num_kv_blocks: int = 256, block_size: int = 16):
+        check_setting("max_num_seqs", max_num_seqs, 1)  # 0 would admit no request, ever
+        check_setting("max_num_batched_tokens", max_num_batched_tokens, 1)
+        check_setting("num_kv_blocks", num_kv_blocks, 1)
+        check_setting("block_size", block_size, 1)
         self.model = Qwen3ForCausalLM.from_pretrained(model_dir)
         self.config = self.model.config
         self.eos_token_id = self.config.eos_token_id
-        self.max_model_len = self.config.max_position_embeddings
+        # The longest request served, prompt and completion together (vLLM's max_model_len).
+        limit = self.config.max_position_embeddings
+        self.max_model_len = check_setting("max_model_len", min(limit, DEFAULT_MAX_MODEL_LEN)
+                                           if max_model_len is None else max_model_len, 1, limit)
         self.block_manager = BlockManager(num_kv_blocks, block_size)
         self.scheduler = Scheduler(max_num_seqs, max_num_batched_tokens, self.block_manager)
         c = self.config
@@ -45,7 +65,7 @@ class LLMEngine:
         if any(isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < vocab for t in prompt_token_ids):
             return f"prompt token ids must be integers in [0, {vocab})"
         if len(prompt_token_ids) >= self.max_model_len:
-            return (f"the prompt has {len(prompt_token_ids)} tokens; the model's limit is "
+            return (f"the prompt has {len(prompt_token_ids)} tokens; the limit (max_model_len) is "
                     f"{self.max_model_len} tokens, prompt and completion together")
         error = params.check()
         if error:

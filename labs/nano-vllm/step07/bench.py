@@ -123,7 +123,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3, help="runs per engine; the table shows the median run")
     parser.add_argument("--threads", type=int, help="torch CPU threads for every engine (default: torch's choice)")
-    parser.add_argument("--json", action="store_true", help="also write results/bench.json")
+    parser.add_argument("--json", action="store_true", help="also write results/bench.json (bench-cuda.json on cuda)")
     args = parser.parse_args(argv)
     sizes = [args.repeat, args.threads or 1, args.num_requests, args.min_input, args.min_output, args.max_num_seqs, args.num_kv_blocks, args.block_size]
     if min(sizes) < 1 or args.min_input > args.max_input or args.min_output > args.max_output:
@@ -134,7 +134,7 @@ def main(argv=None):
     import torch
     from tabulate import tabulate
     if args.device == "cuda" and not torch.cuda.is_available():
-        parser.error("--device cuda: this machine has no CUDA GPU")
+        sys.exit("error: --device cuda: this machine has no CUDA GPU")
     if args.threads:
         torch.set_num_threads(args.threads)  # on a busy machine, fewer threads than cores avoids oversubscription
 
@@ -148,15 +148,18 @@ def main(argv=None):
     requests = make_requests(args, Qwen3Config.from_folder(folder).vocab_size)
     rows = [bench_nano(folder, requests, args), bench_transformers(folder, requests, args)]
     base = rows[-1]["throughput"]
+    for r in rows:  # the ratio within this one run is what compares; absolute times move with the machine's load
+        r["vs_transformers"] = round(r["throughput"] / base, 2)
     print(f"{len(requests)} requests, input {args.min_input}-{args.max_input}, output {args.min_output}-"
           f"{args.max_output} tokens ({sum(n for _, n in requests)} in all), batch {args.max_num_seqs}, "
           f"{torch.get_num_threads()} threads, {args.device}, median of {args.repeat} runs")
-    print(tabulate([[r["engine"], f"{r['seconds']:.2f}", f"{r['throughput']:.1f}", f"{r['throughput'] / base:.2f}x",
+    print(tabulate([[r["engine"], f"{r['seconds']:.2f}", f"{r['throughput']:.1f}", f"{r['vs_transformers']:.2f}x",
                      f"{r['ttft_ms']:.0f}", f"{r['tpot_ms']:.1f}"] for r in rows],
                    headers=["engine", "time (s)", "output tok/s", "vs transformers", "mean TTFT (ms)", "mean TPOT (ms)"]))
     if args.json:
-        path = write_result("bench", {"requests": len(requests), "settings": vars(args), "results": rows},
-                            packages=("torch", "transformers"))
+        path = write_result("bench" if args.device == "cpu" else f"bench-{args.device}",
+                            {"requests": len(requests), "settings": vars(args), "torch_threads": torch.get_num_threads(),
+                             "results": rows}, packages=("torch", "transformers"))
         print(f"wrote {path}")
     return 0
 

@@ -40,7 +40,7 @@ def main(argv=None):
     prompts = random_prompts(args.num_prompts, 3, 12, config.vocab_size, seed=1)
     params = [SamplingParams(max_tokens=args.max_tokens)] * len(prompts)
     # Three bad requests ride along: each must fail alone, with a reason.
-    prompts += [[], [5] * config.max_position_embeddings, [7, 8, 9]]
+    prompts += [[], [5] * engine.max_model_len, [7, 8, 9]]
     params += [SamplingParams(max_tokens=4), SamplingParams(max_tokens=4), SamplingParams(max_tokens=0)]
 
     t0 = time.perf_counter()

@@ -45,6 +45,11 @@ class Scheduler:
             num_tokens += seq.num_tokens
         if scheduled:  # prefill first, so new requests get their first token soon
             return scheduled, True
+        if self.waiting and not self.running:  # an empty step now would repeat forever: say why instead
+            raise RuntimeError(f"nothing can be scheduled: {len(self.waiting)} requests wait and none runs "
+                               f"(max_num_seqs {self.max_num_seqs}; the oldest needs "
+                               f"{self.block_manager.num_blocks_for(self.waiting[0].num_tokens)} KV blocks, "
+                               f"{self.block_manager.num_free_blocks} are free)")
         queue, self.running = self.running, []  # oldest first
         while queue:
             seq = queue.pop(0)

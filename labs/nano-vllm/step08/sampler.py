@@ -7,9 +7,11 @@ class Sampler:
         self.generator = torch.Generator().manual_seed(seed)  # seeded: runs are reproducible
 
     def __call__(self, logits: torch.Tensor, temperatures: torch.Tensor, top_ks: torch.Tensor | None = None,
-                 top_ps: torch.Tensor | None = None) -> torch.Tensor:
+                 top_ps: torch.Tensor | None = None,
+                 generators: list[torch.Generator | None] | None = None) -> torch.Tensor:
         """logits [batch, vocab], temperatures [batch] (0 = greedy), top_ks [batch] (0 = off),
-        top_ps [batch] (1 = off) -> token ids [batch]."""
+        top_ps [batch] (1 = off) -> token ids [batch].
+        generators[i], when given, is request i's own random stream (a seeded request)."""
         logits = logits.float().cpu()
         greedy = logits.argmax(-1)
         if not temperatures.any():  # all greedy: skip the softmax and the draw
@@ -19,7 +21,11 @@ class Sampler:
         if top_ks is not None and top_ps is not None:
             scaled = keep_top_k_top_p(scaled, top_ks, top_ps)
         probs = torch.softmax(scaled, dim=-1)
+        # Unseeded requests share one stream: what each draws depends on who else is in the batch.
         sampled = torch.multinomial(probs, 1, generator=self.generator).squeeze(1)
+        for i, generator in enumerate(generators or []):
+            if generator is not None:  # a seeded request draws from its own stream, one draw per token
+                sampled[i] = torch.multinomial(probs[i], 1, generator=generator)[0]
         return torch.where(temperatures == 0, greedy, sampled)
 
 

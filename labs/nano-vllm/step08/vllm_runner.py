@@ -64,7 +64,9 @@ def main():
         seconds, tokens, first, finish = run(requests)
         runs.append(dict(seconds=seconds, first=first, finish=finish))
     with open(args.out, "w") as f:
-        json.dump(dict(version=vllm.__version__, tokens=tokens, runs=runs), f)
+        import torch  # vLLM's CPU worker (in this process) has set torch's threads: record what it chose
+        json.dump(dict(version=vllm.__version__, tokens=tokens, runs=runs, torch_threads=torch.get_num_threads(),
+                       omp_threads_bind=os.environ.get("VLLM_CPU_OMP_THREADS_BIND", "auto")), f)
 
 
 if __name__ == "__main__":

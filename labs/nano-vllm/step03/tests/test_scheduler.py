@@ -47,3 +47,14 @@ def test_batched_greedy_matches_transformers(model_dir, hf_greedy, max_num_seqs)
     assert len({t for out in expected for t in out}) > 5
     outputs = engine.generate(prompts, [SamplingParams(max_tokens=n) for n in lengths])
     assert [o.token_ids for o in outputs] == expected
+
+
+BAD_SETTINGS = [  # each would hang the engine or crash it later (max_num_seqs=0 admits nothing, ever)
+    ("max_num_seqs", 0), ("max_num_seqs", -1), ("max_num_seqs", True), ("max_num_seqs", 2.0),
+]
+
+
+@pytest.mark.parametrize("name,value", BAD_SETTINGS)
+def test_a_bad_setting_is_refused_when_the_engine_is_built(model_dir, name, value):
+    with pytest.raises(ValueError, match=name):
+        LLMEngine(model_dir, **{name: value})

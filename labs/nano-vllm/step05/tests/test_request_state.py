@@ -36,11 +36,25 @@ def test_generation_stops_at_the_models_limit(engine, hf_greedy):
     assert out.token_ids == hf_greedy(prompt, 3)
 
 
+def test_max_model_len_is_a_validated_setting(model_dir, long_model_dir, hf_greedy):
+    assert LLMEngine(long_model_dir).max_model_len == 4096  # capped, not the checkpoint's 40960
+    engine = LLMEngine(model_dir, max_model_len=20)
+    [out] = engine.generate([[7] * 17], SamplingParams(max_tokens=10))
+    assert out.finish_reason == "length" and out.token_ids == hf_greedy([7] * 17, 3)
+    [out] = engine.generate([[7] * 20], SamplingParams(max_tokens=1))
+    assert out.finish_reason == "error" and "max_model_len" in out.error
+    for bad in (0, 257, True, 2.5, "64"):  # the tiny model has 256 positions
+        with pytest.raises(ValueError, match="max_model_len"):
+            LLMEngine(model_dir, max_model_len=bad)
+
+
 BAD = [
     ([], SamplingParams(max_tokens=4), "empty"),
     ([5] * 256, SamplingParams(max_tokens=4), "limit"),
     ([5, 6], SamplingParams(max_tokens=0), "max_tokens"),
     ([5, 6], SamplingParams(max_tokens=-3), "max_tokens"),
+    ([5, 6], SamplingParams(max_tokens=True), "max_tokens"),
+    ([5, 6], SamplingParams(ignore_eos=1), "ignore_eos"),
     ([5, 999999], SamplingParams(max_tokens=4), "token ids"),
     ("hello", SamplingParams(max_tokens=4), "list of token ids"),
 ]

@@ -13,6 +13,12 @@ def model_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def long_model_dir(tmp_path_factory):
+    """The tiny model with Qwen3-0.6B's 40960 positions: more than any request here needs."""
+    return make_tiny_qwen3(tmp_path_factory.mktemp("models") / "tiny-qwen3-long", seed=0, max_position_embeddings=40960)
+
+
+@pytest.fixture(scope="session")
 def hf_model(model_dir):
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging

@@ -2,6 +2,9 @@
 import subprocess
 import sys
 
+import pytest
+from dlc_shared.testing import cuda_available
+
 
 def run(*args):
     return subprocess.run([sys.executable, "run.py", *args], capture_output=True, text=True, timeout=120)
@@ -17,3 +20,11 @@ def test_missing_model_folder_is_one_clear_line(tmp_path):
     result = run("--model", str(tmp_path / "nowhere"), "--num-prompts", "1", "--max-tokens", "1")
     assert result.returncode != 0
     assert "cannot load" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(cuda_available(), reason="this machine has a CUDA GPU, so --device cuda is not an error here")
+def test_bench_on_cuda_without_a_gpu_is_one_line():
+    import bench
+    with pytest.raises(SystemExit) as exit:  # sys.exit(message): the message on stderr, status 1
+        bench.main(["--device", "cuda"])
+    assert exit.value.code == "error: --device cuda: this machine has no CUDA GPU"

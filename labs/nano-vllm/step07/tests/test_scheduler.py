@@ -75,3 +75,17 @@ def test_joining_requests_do_not_change_anyones_tokens(model_dir, hf_greedy):
     assert joined_mid_generation  # a request was prefilled while another was mid-generation
     expected = [hf_greedy(p, n, eos_token_id=None) for p, n in zip(prompts, lengths)]
     assert [seq.completion_token_ids for seq in seqs] == expected
+
+
+BAD_SETTINGS = [  # each would hang the engine or crash it later (max_num_seqs=0 admits nothing, ever)
+    ("max_num_seqs", 0), ("max_num_seqs", -1), ("max_num_seqs", True), ("max_num_seqs", 2.0),
+    ("max_num_batched_tokens", 0),
+    ("num_kv_blocks", 0), ("block_size", 0), ("block_size", "16"),
+    ("device", "tpu"), ("enforce_eager", "no"), ("seed", -1), ("seed", 1.5),
+]
+
+
+@pytest.mark.parametrize("name,value", BAD_SETTINGS)
+def test_a_bad_setting_is_refused_when_the_engine_is_built(model_dir, name, value):
+    with pytest.raises(ValueError, match=name):
+        LLMEngine(model_dir, **{name: value})

@@ -4,6 +4,7 @@ import pytest
 from attention import token_slots
 from block_manager import BlockManager
 from engine import LLMEngine
+from scheduler import Scheduler
 from sequence import SamplingParams, Sequence
 from tiny_model import random_prompts
 
@@ -30,6 +31,13 @@ def test_blocks_are_taken_as_a_request_grows_and_given_back():
     manager.deallocate(seq)
     assert seq.block_table == [] and manager.num_free_blocks == 4
     assert all(b.ref_count == 0 for b in manager.blocks)
+
+
+def test_a_step_that_can_schedule_nothing_raises_instead_of_spinning():
+    scheduler = Scheduler(max_num_seqs=2, max_num_batched_tokens=100, block_manager=BlockManager(2, 4))
+    scheduler.add(Sequence([1] * 9, SamplingParams()))  # 9 tokens need 3 blocks; the pool has 2
+    with pytest.raises(RuntimeError, match="nothing can be scheduled"):
+        scheduler.schedule()
 
 
 def test_no_room_means_no_allocation():

@@ -11,6 +11,12 @@ def seq_of(tokens):
     return Sequence(list(tokens), SamplingParams())
 
 
+def assert_all_blocks_free(manager: BlockManager):
+    """Every block is back in the free list exactly once, and no request holds it (shared blocks included)."""
+    assert sorted(manager.free_block_ids) == list(range(len(manager.blocks)))
+    assert all(block.ref_count == 0 for block in manager.blocks)
+
+
 def test_a_blocks_hash_depends_on_everything_before_it():
     assert chain_hash([1, 2, 3, 4], -1) == chain_hash([1, 2, 3, 4], -1)
     assert chain_hash([1, 2, 3, 4], -1) != chain_hash([1, 2, 3, 5], -1)
@@ -31,6 +37,9 @@ def test_a_shared_prefix_shares_blocks():
     assert manager.num_free_blocks == 10 - 6  # a: 3 blocks, b: 1 of its own, c: 2 of its own
     manager.deallocate(a)
     assert [manager.blocks[i].ref_count for i in b.block_table] == [2, 1, 1]
+    manager.deallocate(b)
+    manager.deallocate(c)
+    assert_all_blocks_free(manager)
 
 
 def test_the_block_with_the_last_token_is_always_computed():
@@ -40,6 +49,9 @@ def test_the_block_with_the_last_token_is_always_computed():
     manager.allocate(b)
     assert b.num_cached_tokens == 4  # the second block holds b's last token: b computes it itself
     assert b.block_table[0] == a.block_table[0] and b.block_table[1] != a.block_table[1]
+    manager.deallocate(a)
+    manager.deallocate(b)
+    assert_all_blocks_free(manager)
 
 
 def test_a_freed_block_is_found_again_until_it_is_overwritten():
@@ -58,6 +70,8 @@ def test_a_freed_block_is_found_again_until_it_is_overwritten():
     d = seq_of([*range(4), 50])
     manager.allocate(d)
     assert d.num_cached_tokens == 0
+    manager.deallocate(d)
+    assert_all_blocks_free(manager)
 
 
 def test_decode_names_a_block_when_it_fills():
@@ -69,6 +83,9 @@ def test_decode_names_a_block_when_it_fills():
     b = seq_of([1, 2, 3, 4, 9])
     manager.allocate(b)
     assert b.block_table[0] == a.block_table[0] and b.num_cached_tokens == 4
+    manager.deallocate(b)
+    manager.deallocate(a)
+    assert_all_blocks_free(manager)
 
 
 @pytest.mark.parametrize("num_kv_blocks", [64, 12])
@@ -90,3 +107,4 @@ def test_cache_hits_give_the_same_tokens_as_transformers(model_dir, hf_greedy, n
     assert sum(fed) < sum(map(len, prompts)) + sum(len(e) - 1 for e in expected)  # and skipped computing them
     if num_kv_blocks == 12:
         assert engine.scheduler.num_preemptions > 0
+    assert_all_blocks_free(engine.block_manager)  # finished requests gave back every block, shared or not
