@@ -1,0 +1,215 @@
+"""The numbers in this step's README answers (풀이), computed with the step's own code."""
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from block import Config, block_activation_bytes, peak_activation_bytes
+from memory import SavedTensorMeter, unique_bytes
+from mlp import (activation_bytes, backward_flops, forward_flops, init_mlp, layer_flops, mlp_backward, mlp_forward,
+                 mse_loss_grad)
+from optim_state import formula_bytes, measured_bytes
+
+B, MNIST = 256, [784, 1024, 1024, 10]  # run.py's default batch and MLP
+
+
+# ---- step 1 -------------------------------------------------------------------------------------
+def test_answer_flops_scale_with_batch_and_width():
+    """Q1: twice the batch doubles every layer; twice the hidden width doubles layers 1 and 3, quadruples layer 2."""
+    assert forward_flops(B, MNIST) == 953_155_584
+    assert forward_flops(2 * B, MNIST) == 2 * 953_155_584
+    wide = [784, 2048, 2048, 10]
+    assert layer_flops(B, wide) == [822_083_584, 2_147_483_648, 10_485_760]
+    assert [w // n for w, n in zip(layer_flops(B, wide), layer_flops(B, MNIST))] == [2, 4, 2]
+    assert forward_flops(B, wide) == 2_980_052_992
+    assert f"{forward_flops(B, wide) / forward_flops(B, MNIST):.2f}" == "3.13"
+
+
+def test_answer_bias_and_relu_are_a_tenth_of_a_percent():
+    """Q2: the estimate sum_i 2*B*d_i, and the exact count (a bias add per output, a ReLU per hidden output)."""
+    estimate = 2 * B * sum(MNIST[1:])
+    exact = B * sum(MNIST[1:]) + B * sum(MNIST[1:-1])
+    assert (estimate, exact) == (1_053_696, 1_051_136)
+    assert f"{estimate / forward_flops(B, MNIST):.2%}" == f"{exact / forward_flops(B, MNIST):.2%}" == "0.11%"
+
+
+def test_answer_batch_one_reads_every_weight_for_half_a_flop_per_byte():
+    """Q3: FLOPs per byte of fp32 weights read once: B/2 (two FLOPs per weight per row, four bytes per weight)."""
+    weights = sum(t.numel() * t.element_size() for wb in init_mlp(MNIST) for t in wb)
+    assert weights == 7_454_760  # 1,863,690 parameters x 4 bytes
+    assert forward_flops(1, MNIST) == 3_723_264
+    assert f"{forward_flops(1, MNIST) / weights:.2f}" == "0.50"
+    assert f"{forward_flops(B, MNIST) / weights:.1f}" == "127.9"
+
+
+# ---- step 2 -------------------------------------------------------------------------------------
+def test_answer_input_gradient_costs_the_skipped_layer():
+    """Q2: with dL/dx too, backward is exactly 2x forward: the first layer's dh costs one more forward matmul."""
+    assert backward_flops(B, MNIST) + layer_flops(B, MNIST)[0] == 2 * forward_flops(B, MNIST) == 1_906_311_168
+    assert layer_flops(B, MNIST)[0] == 411_041_792
+    # autograd agrees when the input needs a gradient (a small shape: the count, not the values, is checked)
+    sizes = [12, 32, 24, 5]
+    params = init_mlp(sizes)
+    x = torch.randn(16, sizes[0], requires_grad=True)
+    loss, _ = mse_loss_grad(mlp_forward(x, params), torch.randn(16, sizes[-1]))
+    with FlopCounterMode(display=False) as counter:
+        loss.backward()
+    assert counter.get_total_flops() == 2 * forward_flops(16, sizes)
+
+
+def test_answer_relu_mask_from_the_output_drops_z():
+    """Q3: [z > 0] == [relu(z) > 0], so the next layer's input replaces z: same gradients, smaller cache."""
+    params = init_mlp(MNIST)
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(B, MNIST[0], generator=gen)
+    cache = []
+    with torch.no_grad():
+        _, grad_out = mse_loss_grad(mlp_forward(x, params, cache), torch.randn(B, MNIST[-1], generator=gen))
+    inputs = [h for h, _ in cache]
+    # layer i's mask from layer i+1's input; the last layer has no ReLU, so its z is never read
+    lean = [(h, nxt) for h, nxt in zip(inputs, inputs[1:])] + [(inputs[-1], None)]
+    with torch.no_grad():
+        full, from_output = mlp_backward(grad_out, params, cache), mlp_backward(grad_out, params, lean)
+    assert all(torch.equal(a, b) for pa, pb in zip(full, from_output) for a, b in zip(pa, pb))  # same ops exactly
+
+    def storage_bytes(tensors):
+        return sum({t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in tensors}.values())
+
+    # float32: input + z of every layer, or the inputs only
+    assert storage_bytes(t for pair in cache for t in pair) == 5_007_360
+    assert storage_bytes(inputs) == 2_899_968
+
+
+# ---- step 3 -------------------------------------------------------------------------------------
+def gelu_mlp_forward(x, params):
+    """step 3's MLP with GELU in place of ReLU; GELU keeps its input z, a buffer apart from its output."""
+    h = x
+    for i, (w, b) in enumerate(params):
+        z = h @ w + b
+        h = torch.nn.functional.gelu(z) if i < len(params) - 1 else z
+    return h
+
+
+def test_answer_gelu_keeps_the_pre_activation_too():
+    """Q1: inputs of every layer plus every hidden pre-activation: 4 * 256 * (2832 + 2048) bytes."""
+    params = init_mlp(MNIST)
+    with SavedTensorMeter([p for wb in params for p in wb]) as meter:
+        gelu_mlp_forward(torch.randn(B, MNIST[0]), params)
+    assert meter.bytes == 4 * B * (sum(MNIST[:-1]) + sum(MNIST[1:-1])) == 4_997_120
+    assert activation_bytes(B, MNIST) == 2_899_968  # ReLU: the inputs only
+
+
+def test_answer_no_grad_keeps_nothing():
+    """Q2: under torch.no_grad() no op saves anything for backward."""
+    params = init_mlp(MNIST)
+    with SavedTensorMeter([p for wb in params for p in wb]) as meter, torch.no_grad():
+        mlp_forward(torch.randn(B, MNIST[0]), params)
+    assert meter.bytes == 0
+
+
+def test_answer_bfloat16_halves_activations_and_weights():
+    """Q3: 2 bytes per element instead of 4, for the saved activations and for the weights themselves."""
+    params = init_mlp(MNIST, dtype=torch.bfloat16)
+    flat = [p for wb in params for p in wb]
+    with SavedTensorMeter(flat) as meter:
+        mlp_forward(torch.randn(B, MNIST[0]).bfloat16(), params)
+    assert meter.bytes == activation_bytes(B, MNIST, itemsize=2) == 1_449_984
+    assert unique_bytes(flat) == 3_727_380
+
+
+# ---- step 4 -------------------------------------------------------------------------------------
+def test_answer_adamw_keeps_what_adam_keeps():
+    """Q1: AdamW decays the weight in place; its state is Adam's m, v and step counter."""
+    measured = {}
+    for name, cls in (("adam", torch.optim.Adam), ("adamw", torch.optim.AdamW)):
+        params = [p for wb in init_mlp([12, 32, 5]) for p in wb]
+        opt = cls(params, lr=1e-3)
+        loss, _ = mse_loss_grad(mlp_forward(torch.randn(4, 12), [tuple(params[i:i + 2]) for i in (0, 2)]),
+                                torch.randn(4, 5))
+        loss.backward()
+        opt.step()
+        measured[name] = measured_bytes(params, opt)
+    assert measured["adamw"] == measured["adam"]
+    assert sum((2, 2, 4, 1, 1)) == 10  # 8-bit Adam under mixed precision: bf16 w, g; fp32 master; int8 m, v
+
+
+def test_answer_8b_mixed_precision_adam_needs_119_gib():
+    """Q2: 16 bytes per parameter for 8e9 parameters, before any activation."""
+    parts = formula_bytes(8 * 10 ** 9, "mixed-adam")
+    assert sum(parts.values()) == 128 * 10 ** 9
+    assert f"{sum(parts.values()) / 2 ** 30:.1f}" == "119.2"
+    assert [f"{v / 2 ** 30:.1f}" for v in parts.values()] == ["14.9", "14.9", "89.4"]
+
+
+def test_answer_fp16_underflows_where_bf16_does_not():
+    """Q3: fp16 has 5 exponent bits (smallest normal 2^-14, subnormal 2^-24); bf16 has fp32's 8."""
+    assert torch.finfo(torch.float16).tiny == 2.0 ** -14
+    assert torch.finfo(torch.bfloat16).tiny == torch.finfo(torch.float32).tiny == 2.0 ** -126
+    grad = torch.tensor(1e-8)  # a small gradient
+    assert grad.half().item() == 0.0 and grad.bfloat16().item() != 0.0
+    assert (grad * 2 ** 16).half().item() != 0.0  # loss scaling by 2^16 brings it back into range
+
+
+# ---- step 5 -------------------------------------------------------------------------------------
+LLAMA_3_8B = dict(vocab=128256, dim=4096, n_layers=32, n_heads=32, n_kv_heads=8, ffn_dim=14336)
+
+
+def test_answer_gqa_without_the_copy():
+    """Q1: without repeat_interleave the eager block keeps Q, K, V at their own widths: 4Dq -> 2Dq + 2Dkv."""
+    eager, sdpa = Config(attention="eager"), Config(attention="sdpa")  # Dq = 128, Dkv = 64
+    b, t, s = 4, 128, 4
+    dq, dkv = eager.n_heads * eager.head_dim, eager.n_kv_heads * eager.head_dim
+    copy_cost = s * b * t * (4 * dq - (2 * dq + 2 * dkv))
+    probs_and_mask = s * b * eager.n_heads * t * t + t * t
+    lse = 4 * b * t * eager.n_heads  # sdpa's float32 log-sum-exp
+    assert block_activation_bytes(eager, b, t, s) - block_activation_bytes(sdpa, b, t, s) == \
+        copy_cost + probs_and_mask - lse
+    assert (4 * dq, 2 * dq + 2 * dkv, copy_cost) == (512, 384, 262_144)
+
+
+def test_answer_llama_3_8b_eager_probabilities():
+    """Q2: B*H*T^2 bf16 probabilities per block, 1 GiB at T = 4096; 32 GiB over 32 blocks."""
+    cfg = Config(attention="eager", **LLAMA_3_8B)
+    probs = 2 * 1 * 32 * 4096 ** 2
+    assert probs == 2 ** 30
+    rest = 2 * 4096 * (6 * 4096 + 2 + 4 * 4096 + 4 * 14336)  # the per-token terms
+    assert block_activation_bytes(cfg, 1, 4096, 2) == probs + rest + 4096 ** 2 == 1_895_841_792
+    assert rest == 805_322_752 and f"{rest / 2 ** 30:.2f}" == "0.75"
+    assert 32 * probs == 32 * 2 ** 30
+    assert f"{probs / block_activation_bytes(cfg, 1, 4096, 2):.1%}" == "56.6%"
+
+
+def test_answer_fused_rms_norm_saves_2d_per_token():
+    """Q3: a fused RMSNorm keeps x and 1/rms (D + 1), not x/rms as well: 2D fewer elements per token per block."""
+    cfg = Config(attention="sdpa")
+    b, t, s = 4, 128, 4
+    per_token = (block_activation_bytes(cfg, b, t, s) - 4 * b * t * cfg.n_heads) // (s * b * t)
+    assert per_token == 2530
+    fused = per_token - 2 * cfg.dim
+    assert fused == 2274
+    assert f"{block_activation_bytes(cfg, b, t, s) / (b * t * cfg.dim * s):.1f}" == "19.8"
+    assert f"{(s * b * t * fused + 4 * b * t * cfg.n_heads) / (b * t * cfg.dim * s):.1f}" == "17.8"
+
+
+# ---- step 6 -------------------------------------------------------------------------------------
+def test_answer_checkpoint_segments():
+    """Q1: segments of k blocks keep L/k inputs and recompute k blocks at once. Here a block keeps ~24.8x
+    its input, so k = 1 (every block) has the lower peak; sqrt(L) segments pay off when a layer keeps ~its input."""
+    b, t, s, layers = 4, 128, 4, 16
+    one_input = s * b * t * Config().dim
+    block_bytes = block_activation_bytes(Config(attention="eager"), b, t, s)
+    assert (one_input, block_bytes) == (262_144, 6_508_544)
+    assert f"{block_bytes / one_input:.1f}" == "24.8"
+    every_block = peak_activation_bytes(Config(n_layers=layers, attention="eager", checkpoint=True), b, t, s)
+    assert every_block == (layers - 1) * one_input + block_bytes + 8 * b * t == 10_444_800
+    k = 4  # sqrt(16)
+    assert (layers // k - 1) * one_input + k * block_bytes == 26_820_608
+    assert peak_activation_bytes(Config(n_layers=layers, attention="eager"), b, t, s) == 105_981_956
+
+
+def test_answer_selective_recomputation_share():
+    """Q2: the softmax probabilities are 16.1% of this lab's eager block at B=4, T=128."""
+    b, t, s = 4, 128, 4
+    cfg = Config(attention="eager")
+    probs = s * b * cfg.n_heads * t * t
+    assert probs == 1_048_576
+    assert f"{probs / block_activation_bytes(cfg, b, t, s):.1%}" == "16.1%"
+    assert f"{5 * 96 * 2048 / 12288:.0f}" == "80" and f"{80 / (34 + 80):.0%}" == "70%"  # GPT-3 175B shapes
