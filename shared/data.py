@@ -1,8 +1,11 @@
 """The project's own corpus and tokenizer: built offline, the same on every machine.
 
-The corpus is real text that every Python installation already has: the standard
-library's own top-level `.py` sources, in sorted file order, up to ~4 MB, with
-documents separated by the special token `<|endoftext|>`. A byte-level BPE
+The corpus is real Python source that every project environment already has and
+that is the same bytes on every Python: the `.py` files of SymPy (a pure-Python
+package that torch depends on, pinned exactly in pyproject.toml's torch and jax
+extras), its test folders left out, in sorted path order, up to ~4 MB, with
+documents separated by the special token `<|endoftext|>`. (The standard library,
+used before, differs between Python releases: 3.12 and 3.13 removed modules.) A byte-level BPE
 tokenizer (Hugging Face `tokenizers`) is trained on it once and cached, and so
 are the token ids of the train split (the first 90% of the tokens) and of the
 validation split (the last 10%).
@@ -12,16 +15,18 @@ validation split (the last 10%).
     token_ids(split="train", vocab_size=2048) -> numpy.ndarray (uint16)
 
 The cache lives in $DLC_CACHE_DIR, else ~/.cache/dlc (never in the repository).
-Its file names carry a hash of the corpus text, so a different Python patch
-release (whose standard library differs a little) builds its own files instead
-of reading stale ones. Writes are atomic: parallel test processes can share it.
+Its file names carry a hash of the corpus text, so an environment with another
+SymPy release builds its own files instead of reading stale ones (and warns: its
+numbers will not match the recorded ones). Writes are atomic: parallel test processes can share it.
 """
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import importlib.util
 import os
-import sysconfig
 import tempfile
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,6 +36,8 @@ EOT = "<|endoftext|>"          # document separator, a special token of the toke
 MAX_CHARS = 4_000_000          # keeps the first build (read + train + encode) to seconds
 VAL_FRACTION = 0.1             # the last 10% of the token stream is the validation split
 SPLITS = ("train", "val")
+CORPUS_PACKAGE = "sympy"       # pure Python (one py3-none-any wheel): identical sources on every Python
+CORPUS_VERSION = "1.14.0"      # keep equal to the exact pin in pyproject.toml (torch and jax extras)
 
 
 def cache_dir() -> Path:
@@ -39,25 +46,45 @@ def cache_dir() -> Path:
     return d
 
 
+def _package_dir() -> Path:
+    spec = importlib.util.find_spec(CORPUS_PACKAGE)  # locates the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"the corpus is built from the {CORPUS_PACKAGE} package's sources, "
+                           f"but {CORPUS_PACKAGE} is not installed (pip install {CORPUS_PACKAGE}=={CORPUS_VERSION})")
+    version = importlib.metadata.version(CORPUS_PACKAGE)
+    if version != CORPUS_VERSION:
+        warnings.warn(f"the corpus is defined on {CORPUS_PACKAGE}=={CORPUS_VERSION}, this environment has "
+                      f"{version}: corpus-derived numbers will differ from the recorded ones", stacklevel=3)
+    return Path(list(spec.submodule_search_locations)[0])
+
+
 def corpus_files() -> list[Path]:
-    """The standard library's top-level .py files in sorted order, as many as fit MAX_CHARS."""
-    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    """The package's .py files outside tests/ folders, in sorted path order, as many as fit MAX_CHARS."""
+    pkg = _package_dir()
+    # Sort by the relative path as a string ("/" separators): the same order on every OS and Python.
+    rel = sorted(p.relative_to(pkg.parent).as_posix() for p in pkg.rglob("*.py")
+                 if "tests" not in p.relative_to(pkg).parts)
     chosen, total = [], 0
-    for f in sorted(stdlib.glob("*.py")):
-        n = len(f.read_text(encoding="utf-8"))
+    for name in rel:
+        f = pkg.parent / name
+        n = len(_read(f))
         if total + n > MAX_CHARS:
             break
         chosen.append(f)
         total += n
     if not chosen:
-        raise RuntimeError(f"no Python sources found under {stdlib}; the corpus needs the stdlib .py files")
+        raise RuntimeError(f"no Python sources found under {pkg}; the corpus needs its .py files")
     return chosen
+
+
+def _read(f: Path) -> str:
+    return f.read_bytes().decode("utf-8")  # bytes as stored: no newline translation
 
 
 @lru_cache(maxsize=1)
 def corpus_text() -> str:
     """The whole corpus: one document per file, joined by the EOT token."""
-    return EOT.join(f.read_text(encoding="utf-8") for f in corpus_files())
+    return EOT.join(_read(f) for f in corpus_files())
 
 
 @lru_cache(maxsize=1)

@@ -24,17 +24,17 @@ class CausalSelfAttention(nn.Module):
         self.wq = nn.Linear(cfg.n_embd, cfg.n_embd, bias=False)
         self.wk = nn.Linear(cfg.n_embd, cfg.n_embd, bias=False)
         self.wv = nn.Linear(cfg.n_embd, cfg.n_embd, bias=False)
-        # mask[i, j] is True where query i may see key j: the lower triangle, j <= i.
-        mask = torch.tril(torch.ones(cfg.block_size, cfg.block_size, dtype=torch.bool))
-        self.register_buffer("mask", mask, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, T, C = x.shape
         q, k, v = self.wq(x), self.wk(x), self.wv(x)              # (B, T, C) each
         scores = q @ k.transpose(-2, -1) / math.sqrt(C)           # (B, T, T): query i against key j
+        # mask[i, j] is True where query i may see key j: the lower triangle, j <= i. It is built for
+        # this input's T, not stored for block_size: real models allow 40,960 positions (1.6 GB per mask).
+        mask = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
         # A future key gets -inf, so softmax gives it weight exactly 0.
-        scores = scores.masked_fill(~self.mask[:T, :T], float("-inf"))
-        weights = F.softmax(scores, dim=-1)                       # each row sums to 1
+        scores = scores.masked_fill(~mask, float("-inf"))
+        weights = F.softmax(scores, dim=-1, dtype=torch.float32).to(v.dtype)  # each row sums to 1; fp32 as HF
         return weights @ v                                        # (B, T, C)
 
 

@@ -57,7 +57,10 @@ def main() -> None:
     ap.add_argument("--n-embd", type=positive_int, default=64, help="model width D")
     ap.add_argument("--n-head", type=positive_int, default=4, help="attention heads H (must divide D)")
     ap.add_argument("--new-tokens", type=positive_int, default=60, help="tokens to sample after training")
+    ap.add_argument("--json", action="store_true",
+                    help="also write results/run.json: these numbers with the hardware, versions and command")
     args = ap.parse_args()
+    start = time.perf_counter()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -75,7 +78,7 @@ def main() -> None:
     rows = [["uniform guess, ln V", math.log(VOCAB_SIZE)],
             ["val loss before training", before],
             [f"val loss after {args.steps} steps ({seconds:.1f} s)", after],
-            ["bigram by counting (train -> val)", count_bigram_loss(train_ids, val_ids, VOCAB_SIZE)]]
+            ["bigram by counting (train -> val)", bigram := count_bigram_loss(train_ids, val_ids, VOCAB_SIZE)]]
     print(tabulate(rows, headers=["", "cross-entropy (nats)"], floatfmt=".3f"))
     print(f"train loss: first step {losses[0]:.3f}, mean of last 20 steps {np.mean(losses[-20:]):.3f}")
 
@@ -84,6 +87,13 @@ def main() -> None:
     out = model.generate(prompt, args.new_tokens, temperature=1.0,
                          generator=torch.Generator().manual_seed(args.seed))
     print("sample:\n" + tok.decode(out[0].tolist()))
+    if args.json:
+        from dlc_shared.bench import write_result
+        record = {"args": vars(args), "ln_v": math.log(VOCAB_SIZE), "val_loss_before": before,
+                  "val_loss_after": after, "bigram_count_val_loss": bigram, "train_loss_first": losses[0],
+                  "train_loss_last20_mean": float(np.mean(losses[-20:])), "train_seconds": seconds,
+                  "run_seconds": time.perf_counter() - start}
+        print(f"wrote {write_result('run', record, packages=('torch', 'numpy', 'tokenizers', 'sympy'))}")
 
 
 if __name__ == "__main__":

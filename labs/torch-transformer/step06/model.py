@@ -74,9 +74,6 @@ class CausalSelfAttention(nn.Module):
         self.wk = nn.Linear(cfg.n_embd, cfg.n_kv_head * self.head_dim, bias=False)
         self.wv = nn.Linear(cfg.n_embd, cfg.n_kv_head * self.head_dim, bias=False)
         self.wo = nn.Linear(cfg.n_embd, cfg.n_embd, bias=False)   # mixes the heads' outputs after the merge
-        # mask[i, j] is True where query i may see key j: the lower triangle, j <= i.
-        mask = torch.tril(torch.ones(cfg.block_size, cfg.block_size, dtype=torch.bool))
-        self.register_buffer("mask", mask, persistent=False)
         cos, sin = rope_tables(self.head_dim, cfg.block_size, cfg.rope_theta)
         self.register_buffer("cos", cos, persistent=False)
         self.register_buffer("sin", sin, persistent=False)
@@ -94,9 +91,12 @@ class CausalSelfAttention(nn.Module):
         k = k.repeat_interleave(self.n_head // self.n_kv_head, dim=1)               # (B, H, T, hd)
         v = v.repeat_interleave(self.n_head // self.n_kv_head, dim=1)
         scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)   # (B, H, T, T): every head at once
+        # mask[i, j] is True where query i may see key j: the lower triangle, j <= i. It is built for
+        # this input's T, not stored for block_size: real models allow 40,960 positions (1.6 GB per mask).
+        mask = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
         # A future key gets -inf, so softmax gives it weight exactly 0.
-        scores = scores.masked_fill(~self.mask[:T, :T], float("-inf"))
-        weights = F.softmax(scores, dim=-1)                       # each row sums to 1
+        scores = scores.masked_fill(~mask, float("-inf"))
+        weights = F.softmax(scores, dim=-1, dtype=torch.float32).to(v.dtype)  # each row sums to 1; fp32 as HF
         y = weights @ v                                           # (B, H, T, hd)
         y = y.transpose(1, 2).reshape(B, T, C)                    # merge: heads side by side again
         return self.wo(y)                                         # (B, T, C)

@@ -62,7 +62,10 @@ def main() -> None:
     ap.add_argument("--n-kv-head", type=positive_int, default=2, help="key/value heads (must divide H)")
     ap.add_argument("--n-layer", type=positive_int, default=2, help="transformer blocks")
     ap.add_argument("--new-tokens", type=positive_int, default=60, help="tokens to sample after training")
+    ap.add_argument("--json", action="store_true",
+                    help="also write results/run.json: these numbers with the hardware, versions and command")
     args = ap.parse_args()
+    start = time.perf_counter()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -80,7 +83,7 @@ def main() -> None:
     rows = [["uniform guess, ln V", math.log(VOCAB_SIZE)],
             ["val loss before training", before],
             [f"val loss after {args.steps} steps ({seconds:.1f} s)", after],
-            ["bigram by counting (train -> val)", count_bigram_loss(train_ids, val_ids, VOCAB_SIZE)]]
+            ["bigram by counting (train -> val)", bigram := count_bigram_loss(train_ids, val_ids, VOCAB_SIZE)]]
     print(tabulate(rows, headers=["", "cross-entropy (nats)"], floatfmt=".3f"))
     print(f"train loss: first step {losses[0]:.3f}, mean of last 20 steps {np.mean(losses[-20:]):.3f}")
 
@@ -89,6 +92,13 @@ def main() -> None:
     out = model.generate(prompt, args.new_tokens, temperature=1.0,
                          generator=torch.Generator().manual_seed(args.seed))
     print("sample:\n" + tok.decode(out[0].tolist()))
+    if args.json:
+        from dlc_shared.bench import write_result
+        record = {"args": vars(args), "ln_v": math.log(VOCAB_SIZE), "val_loss_before": before,
+                  "val_loss_after": after, "bigram_count_val_loss": bigram, "train_loss_first": losses[0],
+                  "train_loss_last20_mean": float(np.mean(losses[-20:])), "train_seconds": seconds,
+                  "run_seconds": time.perf_counter() - start}
+        print(f"wrote {write_result('run', record, packages=('torch', 'numpy', 'tokenizers', 'sympy'))}")
 
 
 if __name__ == "__main__":

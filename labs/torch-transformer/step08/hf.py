@@ -46,8 +46,12 @@ def our_name(hf_name: str) -> str:
     return f"layers.{m[1]}.{IN_LAYER[m[2]]}.weight"
 
 
-def config_from_hf(hf_config, state_dict: dict[str, torch.Tensor]) -> Config:
-    """Our Config for a transformers LlamaConfig / Qwen3Config; refuses features this model lacks."""
+def config_from_hf(hf_config, state_dict: dict[str, torch.Tensor], max_model_len: int | None = None) -> Config:
+    """Our Config for a transformers LlamaConfig / Qwen3Config; refuses features this model lacks.
+
+    max_model_len (as in vLLM) is the longest sequence this instance will serve: it becomes block_size,
+    which sizes the RoPE tables. It defaults to the checkpoint's max_position_embeddings (40,960 for Qwen3).
+    """
     if hf_config.model_type not in SUPPORTED_MODEL_TYPES:
         raise ValueError(f"model type '{hf_config.model_type}' is not supported; "
                          f"supported: {', '.join(SUPPORTED_MODEL_TYPES)}")
@@ -57,9 +61,15 @@ def config_from_hf(hf_config, state_dict: dict[str, torch.Tensor]) -> Config:
     if hf_config.hidden_act != "silu" or getattr(hf_config, "attention_bias", False) \
             or getattr(hf_config, "mlp_bias", False):
         raise ValueError("only SiLU MLPs without biases are implemented here")
+    positions = hf_config.max_position_embeddings
+    if max_model_len is None:
+        max_model_len = positions
+    if isinstance(max_model_len, bool) or not 1 <= max_model_len <= positions:
+        raise ValueError(f"max_model_len must be between 1 and max_position_embeddings {positions}, "
+                         f"got {max_model_len}")
     return Config(
         vocab_size=hf_config.vocab_size,
-        block_size=hf_config.max_position_embeddings,
+        block_size=max_model_len,
         n_embd=hf_config.hidden_size,
         n_head=hf_config.num_attention_heads,
         n_kv_head=hf_config.num_key_value_heads,
@@ -73,9 +83,9 @@ def config_from_hf(hf_config, state_dict: dict[str, torch.Tensor]) -> Config:
     )
 
 
-def from_hf(hf_config, state_dict: dict[str, torch.Tensor]) -> LanguageModel:
+def from_hf(hf_config, state_dict: dict[str, torch.Tensor], max_model_len: int | None = None) -> LanguageModel:
     """Build our model from a Hugging Face config and state dict (e.g. hf_model.state_dict())."""
-    cfg = config_from_hf(hf_config, state_dict)
+    cfg = config_from_hf(hf_config, state_dict, max_model_len)
     ours = {our_name(name): tensor for name, tensor in state_dict.items()}
     if "lm_head.weight" not in ours:            # tied embeddings saved once: the head reuses the embedding
         ours["lm_head.weight"] = ours["token_embedding.weight"]

@@ -66,7 +66,7 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
 
 
 class LayerCache:
-    """One layer's keys and values for positions 0..length-1, in buffers sized for block_size positions."""
+    """One layer's keys and values for positions 0..length-1, in buffers sized for max_len positions."""
 
     def __init__(self, batch_size: int, n_kv_head: int, max_len: int, head_dim: int, like: torch.Tensor):
         # `like` (a weight) gives the dtype and device: the cache lives where the model does.
@@ -78,7 +78,7 @@ class LayerCache:
         """Store the new positions' k, v (B, Hkv, T, hd); return all keys and values so far."""
         end = self.length + k.shape[2]
         if end > self.k.shape[2]:
-            raise ValueError(f"KV cache is full: {end} positions > {self.k.shape[2]} (block_size)")
+            raise ValueError(f"KV cache is full: {end} positions > the {self.k.shape[2]} it was made for")
         self.k[:, :, self.length:end] = k
         self.v[:, :, self.length:end] = v
         self.length = end
@@ -104,9 +104,6 @@ class CausalSelfAttention(nn.Module):
             self.k_norm = RMSNorm(self.head_dim, cfg.norm_eps)
         else:
             self.q_norm = self.k_norm = nn.Identity()
-        # mask[i, j] is True where query i may see key j: the lower triangle, j <= i.
-        mask = torch.tril(torch.ones(cfg.block_size, cfg.block_size, dtype=torch.bool))
-        self.register_buffer("mask", mask, persistent=False)
         cos, sin = rope_tables(self.head_dim, cfg.block_size, cfg.rope_theta)
         self.register_buffer("cos", cos, persistent=False)
         self.register_buffer("sin", sin, persistent=False)
@@ -131,9 +128,13 @@ class CausalSelfAttention(nn.Module):
         k = k.repeat_interleave(self.n_head // self.n_kv_head, dim=1)               # (B, H, T, hd)
         v = v.repeat_interleave(self.n_head // self.n_kv_head, dim=1)
         scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)   # (B, H, T, start + T): every head at once
-        # A future key gets -inf, so softmax gives it weight exactly 0. Query rows are positions start..start+T-1.
-        scores = scores.masked_fill(~self.mask[start:start + T, :start + T], float("-inf"))
-        weights = F.softmax(scores, dim=-1)                       # each row sums to 1
+        # mask[i, j] is True where query i may see key j: j <= start + i, as query rows are positions
+        # start..start+T-1. It is built for this input, not stored for block_size: real models allow
+        # 40,960 positions (1.6 GB per mask).
+        mask = torch.ones(T, start + T, dtype=torch.bool, device=x.device).tril(diagonal=start)
+        # A future key gets -inf, so softmax gives it weight exactly 0.
+        scores = scores.masked_fill(~mask, float("-inf"))
+        weights = F.softmax(scores, dim=-1, dtype=torch.float32).to(v.dtype)  # each row sums to 1; fp32 as HF
         y = weights @ v                                           # (B, H, T, hd)
         y = y.transpose(1, 2).reshape(B, T, -1)                   # merge: heads side by side, (B, T, H * hd)
         return self.wo(y)                                         # (B, T, C)
@@ -184,10 +185,15 @@ class LanguageModel(nn.Module):
             if p.dim() == 2:
                 nn.init.normal_(p, mean=0.0, std=0.02)
 
-    def new_cache(self, batch_size: int) -> list[LayerCache]:
-        """Empty K/V buffers for every layer: 2 * n_layer * B * n_kv_head * block_size * head_dim numbers."""
+    def new_cache(self, batch_size: int, max_len: int | None = None) -> list[LayerCache]:
+        """Empty K/V buffers for every layer: 2 * n_layer * B * n_kv_head * max_len * head_dim numbers.
+
+        max_len defaults to block_size; generate() passes the request's length (prompt + new tokens),
+        so a model that allows 40,960 positions does not reserve them for a 100-token request.
+        """
         attn = self.layers[0].attention
-        return [LayerCache(batch_size, attn.n_kv_head, self.cfg.block_size, attn.head_dim, attn.wk.weight)
+        max_len = self.cfg.block_size if max_len is None else max_len
+        return [LayerCache(batch_size, attn.n_kv_head, max_len, attn.head_dim, attn.wk.weight)
                 for _ in self.layers]
 
     def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, cache: list[LayerCache] | None = None):
@@ -218,7 +224,7 @@ class LanguageModel(nn.Module):
             if idx.shape[1] + max_new_tokens > self.cfg.block_size:
                 raise ValueError(f"prompt {idx.shape[1]} + {max_new_tokens} new tokens exceed "
                                  f"block_size {self.cfg.block_size}")
-            cache = self.new_cache(idx.shape[0])
+            cache = self.new_cache(idx.shape[0], idx.shape[1] + max_new_tokens)   # sized by the request
         next_input = idx
         for _ in range(max_new_tokens):
             if cache is None:

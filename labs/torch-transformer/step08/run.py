@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from tabulate import tabulate
 
+from dlc_shared.bench import median, time_fn
 from dlc_shared.data import get_tokenizer, token_ids
 from model import Config, LanguageModel
 from train import estimate_loss, train
@@ -40,24 +41,31 @@ def count_bigram_loss(train_ids: np.ndarray, val_ids: np.ndarray, vocab_size: in
     return float(-log_probs[val_ids[:-1], val_ids[1:]].mean())
 
 
-def compare_generation(model: LanguageModel, prompt: torch.Tensor, new_tokens: int) -> None:
+def compare_generation(model: LanguageModel, prompt: torch.Tensor, new_tokens: int, repeat: int = 5) -> dict:
     """Greedy generation without and with the KV cache: the same tokens, different work."""
     model.eval()
-    rows, outputs = [], {}
+    rows, outputs, record = [], {}, {}
     for use_cache in (False, True):
-        t0 = time.perf_counter()
         outputs[use_cache] = model.generate(prompt, new_tokens, temperature=0, use_cache=use_cache)
-        seconds = time.perf_counter() - t0
+        # The call above was the warm-up; the median of `repeat` more calls is the time (one call is noisy).
+        samples = time_fn(lambda c=use_cache: model.generate(prompt, new_tokens, temperature=0, use_cache=c),
+                          warmup=0, repeat=repeat)
+        seconds = median(samples)
         # Tokens pushed through the model: without a cache every step re-reads the whole sequence.
         P = prompt.shape[1]
         fed = P + new_tokens - 1 if use_cache else sum(min(P + i, model.cfg.block_size) for i in range(new_tokens))
         rows.append(["KV cache" if use_cache else "no cache", fed, seconds * 1e3, new_tokens / seconds])
-    print(tabulate(rows, headers=["greedy generation", "tokens through the model", "ms", "tokens/s"],
-                   floatfmt=".1f"))
+        record["kv_cache" if use_cache else "no_cache"] = {"tokens_through_the_model": fed,
+                                                           "ms_samples": [t * 1e3 for t in samples],
+                                                           "ms_median": seconds * 1e3}
+    print(tabulate(rows, headers=["greedy generation", "tokens through the model", f"ms (median of {repeat})",
+                                  "tokens/s"], floatfmt=".1f"))
     attn = model.layers[0].attention
     cache_bytes = 2 * model.cfg.n_layer * attn.n_kv_head * attn.head_dim * model.cfg.block_size * 4
     print(f"same tokens with and without the cache: {torch.equal(outputs[False], outputs[True])}; "
           f"cache size 2*L*Hkv*hd*T*4 bytes = {cache_bytes:,} bytes per sequence (T = block_size)")
+    record["time_ratio_no_cache_over_cache"] = record["no_cache"]["ms_median"] / record["kv_cache"]["ms_median"]
+    return record
 
 
 def build_model(args) -> LanguageModel:
@@ -82,7 +90,10 @@ def main() -> None:
     ap.add_argument("--n-kv-head", type=positive_int, default=2, help="key/value heads (must divide H)")
     ap.add_argument("--n-layer", type=positive_int, default=2, help="transformer blocks")
     ap.add_argument("--new-tokens", type=positive_int, default=60, help="tokens to sample after training")
+    ap.add_argument("--json", action="store_true",
+                    help="also write results/run.json: these numbers with the hardware, versions and command")
     args = ap.parse_args()
+    start = time.perf_counter()
     if args.new_tokens > Config.block_size - 2:
         ap.error(f"--new-tokens must be at most {Config.block_size - 2}: the prompt and the new tokens "
                  f"share the KV cache's {Config.block_size} positions")
@@ -103,16 +114,23 @@ def main() -> None:
     rows = [["uniform guess, ln V", math.log(VOCAB_SIZE)],
             ["val loss before training", before],
             [f"val loss after {args.steps} steps ({seconds:.1f} s)", after],
-            ["bigram by counting (train -> val)", count_bigram_loss(train_ids, val_ids, VOCAB_SIZE)]]
+            ["bigram by counting (train -> val)", bigram := count_bigram_loss(train_ids, val_ids, VOCAB_SIZE)]]
     print(tabulate(rows, headers=["", "cross-entropy (nats)"], floatfmt=".3f"))
     print(f"train loss: first step {losses[0]:.3f}, mean of last 20 steps {np.mean(losses[-20:]):.3f}")
 
     tok = get_tokenizer(VOCAB_SIZE)
     prompt = torch.tensor([tok.encode("def ").ids])
-    compare_generation(model, prompt, args.new_tokens)
+    generation = compare_generation(model, prompt, args.new_tokens)
     out = model.generate(prompt, args.new_tokens, temperature=1.0,
                          generator=torch.Generator().manual_seed(args.seed))
     print("sample:\n" + tok.decode(out[0].tolist()))
+    if args.json:
+        from dlc_shared.bench import write_result
+        record = {"args": vars(args), "ln_v": math.log(VOCAB_SIZE), "val_loss_before": before,
+                  "val_loss_after": after, "bigram_count_val_loss": bigram, "train_loss_first": losses[0],
+                  "train_loss_last20_mean": float(np.mean(losses[-20:])), "train_seconds": seconds,
+                  "run_seconds": time.perf_counter() - start, "greedy_generation": generation}
+        print(f"wrote {write_result('run', record, packages=('torch', 'numpy', 'tokenizers', 'sympy'))}")
 
 
 if __name__ == "__main__":

@@ -38,5 +38,5 @@ def test_training_on_the_corpus_beats_the_uniform_guess():
     before = estimate_loss(model, val_ids, batch_size=8, batches=4)
     losses = train(model, train_ids, steps=40, batch_size=8, lr=3e-2)
     after = estimate_loss(model, val_ids, batch_size=8, batches=4)
-    assert abs(before - math.log(V)) < 0.05
+    assert abs(before - math.log(V)) < 0.05   # not rounding: std-0.02 weights leave logits of about +-0.1
     assert after < before - 0.5 and np.mean(losses[-10:]) < losses[0]
