@@ -1,0 +1,62 @@
+"""The numbers in the README's worked answers (풀이), computed with this step's code."""
+import torch
+import transformers
+from dlc_shared.testing import assert_close
+
+from attention import causal_attention
+from engine import LLMEngine
+from model import Qwen3Config, Qwen3ForCausalLM
+from sequence import SamplingParams
+from tiny_model import make_tiny_qwen3, random_prompts
+
+# Qwen3-0.6B's config.json, as numbers; the model is built on the meta device (shapes, no weights).
+QWEN3_0_6B = Qwen3Config(vocab_size=151936, hidden_size=1024, intermediate_size=3072, num_hidden_layers=28,
+                         num_attention_heads=16, num_key_value_heads=8, head_dim=128, max_position_embeddings=40960,
+                         rms_norm_eps=1e-6, rope_theta=1e6, tie_word_embeddings=True, eos_token_id=151645)
+
+
+def qwen3_0_6b(dtype=torch.float32):
+    with torch.device("meta"):
+        return Qwen3ForCausalLM(QWEN3_0_6B).to(dtype)
+
+
+def test_answer_logits_bytes():
+    model = qwen3_0_6b()
+    hidden = torch.empty(1000, QWEN3_0_6B.hidden_size, device="meta")
+    assert model.compute_logits(hidden).nbytes == 1000 * 151936 * 4 == 607_744_000  # about 608 MB
+    assert model.compute_logits(hidden[-1]).nbytes == 607_744  # the last row alone: about 0.6 MB
+
+
+def test_answer_fewer_queries_than_keys_are_the_last_rows():
+    torch.manual_seed(0)
+    q, k, v = torch.randn(6, 4, 8), torch.randn(6, 2, 8), torch.randn(6, 2, 8)
+    # 2 new queries over all 6 keys = the last 2 rows of the full causal attention
+    # (float32 both ways: dot products of 8 terms, then averages of at most 6 values)
+    assert_close(causal_attention(q[-2:], k, v), causal_attention(q, k, v)[-2:], torch.float32, terms=8, depth=2)
+
+
+def test_answer_small_init_repeats_one_token(model_dir, tmp_path, monkeypatch):
+    prompts = random_prompts(4, 1, 30, 512, seed=3)  # as in test_greedy_matches_transformers_for_mixed_lengths
+    real_init = transformers.Qwen3Config.__init__
+
+    def init_with(self, *args, **kwargs):  # tiny_model.py with initializer_range 0.02 instead of 0.1
+        real_init(self, *args, **{**kwargs, "initializer_range": 0.02})
+    monkeypatch.setattr(transformers.Qwen3Config, "__init__", init_with)
+    small = make_tiny_qwen3(tmp_path / "tiny-qwen3-init0.02", seed=0)
+    monkeypatch.undo()
+    outputs = {folder: greedy(folder, prompts) for folder in (model_dir, small)}
+    assert len({t for out in outputs[model_dir] for t in out}) == 14  # std 0.1: varied tokens
+    # std 0.02: every prompt repeats one token, 4 distinct in all; the "varied" check (> 5) would fail
+    assert all(len(set(out)) == 1 for out in outputs[small])
+    assert len({t for out in outputs[small] for t in out}) == 4
+
+
+def greedy(folder, prompts):
+    return [out.token_ids for out in LLMEngine(folder).generate(prompts, SamplingParams(max_tokens=12))]
+
+
+def test_answer_prompt_one_short_of_the_limit(model_dir):
+    engine = LLMEngine(model_dir, max_model_len=20)
+    short, full = engine.generate([[7] * 19, [7] * 20], SamplingParams(max_tokens=10))
+    assert (len(short.token_ids), short.finish_reason) == (1, "length")
+    assert (full.token_ids, full.finish_reason) == ([], "error")
