@@ -24,7 +24,10 @@ def main() -> None:
     ap.add_argument("--batch-size", type=positive_int, default=4)
     ap.add_argument("--lr", type=float, default=0.5, help="plain SGD learning rate")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=positive_int, help="CPU threads for torch (default: torch's choice)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if not 0 < args.lr < 100:
         ap.error(f"--lr must be in (0, 100), got {args.lr}")
 

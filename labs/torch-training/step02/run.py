@@ -5,10 +5,11 @@ import argparse
 import math
 import time
 
+import torch
 from tabulate import tabulate
 
 from data import load_split, unigram_cross_entropy
-from dlc_shared.data import corpus_files, corpus_text, get_tokenizer
+from dlc_shared.data import CORPUS_PACKAGE, corpus_files, corpus_text, get_tokenizer
 from train import TrainConfig, train
 
 
@@ -30,11 +31,12 @@ def show_data(cfg: TrainConfig) -> float:
     train_data, val_data = load_split("train", cfg.vocab_size), load_split("val", cfg.vocab_size)
     n_tokens = len(train_data) + len(val_data)
     n_bytes = len(text.encode("utf-8"))
-    rows = [["files (stdlib *.py, sorted)", len(corpus_files())], ["characters", len(text)],
+    rows = [[f"files ({CORPUS_PACKAGE} *.py, sorted)", len(corpus_files())], ["characters", len(text)],
             ["UTF-8 bytes", n_bytes], ["vocabulary", tok.get_vocab_size()], ["tokens", n_tokens],
             ["train tokens (first 90%)", len(train_data)], ["val tokens (last 10%)", len(val_data)]]
     rows = [[name, f"{value:,}"] for name, value in rows] + [["bytes per token", f"{n_bytes / n_tokens:.2f}"]]
-    print(tabulate(rows, headers=["corpus", ""], colalign=("left", "right")))
+    # disable_numparse: tabulate would turn "3,925,196" back into a float and print 3.9252e+06.
+    print(tabulate(rows, headers=["corpus", ""], colalign=("left", "right"), disable_numparse=True))
     example = "def forward(self, x):\n    return x"
     enc = tok.encode(example)
     print(f"\n{example!r} -> {len(enc.ids)} tokens\n  ids:    {enc.ids}\n  pieces: {enc.tokens}")
@@ -55,7 +57,10 @@ def main() -> None:
                     help="BPE vocabulary; a new size trains and caches a new tokenizer (seconds)")
     ap.add_argument("--lr", type=float, default=d.lr, help="SGD learning rate")
     ap.add_argument("--seed", type=int, default=d.seed)
+    ap.add_argument("--threads", type=positive_int, help="CPU threads for torch (default: torch's choice)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if not 0 < args.lr < 10:
         ap.error(f"--lr must be in (0, 10), got {args.lr}")
     cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, block_size=args.block_size,

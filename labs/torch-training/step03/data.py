@@ -1,7 +1,7 @@
 """The data pipeline: corpus -> tokens -> train/val splits -> random (x, y) batches.
 
 The corpus and its byte-level BPE tokenizer come from dlc_shared.data (the
-Python standard library's own sources, built offline and cached).
+sources of a pinned pure-Python package, SymPy, built offline and cached).
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import torch
 from tabulate import tabulate
 
 from data import load_split, unigram_cross_entropy
-from dlc_shared.data import corpus_files, corpus_text, get_tokenizer
+from dlc_shared.data import CORPUS_PACKAGE, corpus_files, corpus_text, get_tokenizer
 from sample import sample
 from train import TrainConfig, train
 
@@ -32,11 +32,12 @@ def show_data(cfg: TrainConfig) -> float:
     train_data, val_data = load_split("train", cfg.vocab_size), load_split("val", cfg.vocab_size)
     n_tokens = len(train_data) + len(val_data)
     n_bytes = len(text.encode("utf-8"))
-    rows = [["files (stdlib *.py, sorted)", len(corpus_files())], ["characters", len(text)],
+    rows = [[f"files ({CORPUS_PACKAGE} *.py, sorted)", len(corpus_files())], ["characters", len(text)],
             ["UTF-8 bytes", n_bytes], ["vocabulary", tok.get_vocab_size()], ["tokens", n_tokens],
             ["train tokens (first 90%)", len(train_data)], ["val tokens (last 10%)", len(val_data)]]
     rows = [[name, f"{value:,}"] for name, value in rows] + [["bytes per token", f"{n_bytes / n_tokens:.2f}"]]
-    print(tabulate(rows, headers=["corpus", ""], colalign=("left", "right")))
+    # disable_numparse: tabulate would turn "3,925,196" back into a float and print 3.9252e+06.
+    print(tabulate(rows, headers=["corpus", ""], colalign=("left", "right"), disable_numparse=True))
     example = "def forward(self, x):\n    return x"
     enc = tok.encode(example)
     print(f"\n{example!r} -> {len(enc.ids)} tokens\n  ids:    {enc.ids}\n  pieces: {enc.tokens}")
@@ -60,6 +61,7 @@ def main() -> None:
     ap.add_argument("--weight-decay", type=float, default=d.weight_decay)
     ap.add_argument("--grad-clip", type=float, default=d.grad_clip, help="max global gradient norm")
     ap.add_argument("--seed", type=int, default=d.seed)
+    ap.add_argument("--threads", type=positive_int, help="CPU threads for torch (default: torch's choice)")
     ap.add_argument("--eval-interval", type=positive_int, default=d.eval_interval)
     ap.add_argument("--ckpt", default="checkpoints/ckpt.pt", help="checkpoint file ('' for none)")
     ap.add_argument("--save-interval", type=positive_int, default=d.save_interval)
@@ -70,6 +72,8 @@ def main() -> None:
     ap.add_argument("--temperature", type=float, default=0.8, help="0 = greedy")
     ap.add_argument("--top-k", type=positive_int, default=50)
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if not 0 < args.lr < 10:
         ap.error(f"--lr must be in (0, 10), got {args.lr}")
     if not 0 <= args.warmup_steps <= args.steps:

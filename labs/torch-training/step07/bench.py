@@ -34,18 +34,24 @@ def main() -> None:
     ap.add_argument("--block-size", type=int, default=64)
     ap.add_argument("--device", choices=["cpu", "cuda"],
                     default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     ap.add_argument("--json", action="store_true", help="write results/mixed_precision_<device>.json")
     args = ap.parse_args()
     if args.steps < 10 or args.batch_size < 1 or not 1 <= args.block_size <= 128:
         ap.error("--steps must be >= 10, --batch-size >= 1, --block-size in 1..128")
     if args.device == "cuda" and not torch.cuda.is_available():
         ap.error("--device cuda: this machine has no CUDA GPU")
+    if args.threads is not None:
+        if args.threads < 1:
+            ap.error(f"--threads must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
 
     rows, records, base = [], [], None
     for precision in ("fp32", "bf16", "fp16"):
         def cfg(steps):
             return TrainConfig(steps=steps, batch_size=args.batch_size, block_size=args.block_size,
                                precision=precision, device=args.device, eval_interval=10**9, eval_batches=4)
+        timed_run(cfg(2))  # warm-up: the first use of the data, the kernels and autocast is slower
         short, _ = timed_run(cfg(5))
         long, history = timed_run(cfg(args.steps))
         per_step = (long - short) / (args.steps - 5)
@@ -61,7 +67,8 @@ def main() -> None:
                    floatfmt=(".4g", ".4g", ".3g", ".5f", ".5f", ".4g"), missingval="-"))
     if args.json:
         path = write_result(f"mixed_precision_{args.device}", dict(
-            steps=args.steps, batch_size=args.batch_size, block_size=args.block_size, results=records))
+            steps=args.steps, batch_size=args.batch_size, block_size=args.block_size,
+            threads=torch.get_num_threads(), results=records))
         print(f"wrote {path}")
 
 

@@ -35,7 +35,9 @@ def main() -> None:
     ap.add_argument("--compile", action="store_true", help="also run each precision with torch.compile")
     ap.add_argument("--device", choices=["cpu", "cuda"],
                     default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     ap.add_argument("--json", action="store_true", help="write results/compile_<device>.json")
+    ap.add_argument("--label", default="", help="with --json: write results/compile_<device>_<label>.json")
     args = ap.parse_args()
     precisions = args.precisions.split(",")
     if any(p not in ("fp32", "bf16", "fp16") for p in precisions):
@@ -44,6 +46,12 @@ def main() -> None:
         ap.error("--steps must be >= 3, --batch-size >= 1, --block-size in 1..128")
     if args.device == "cuda" and not torch.cuda.is_available():
         ap.error("--device cuda: this machine has no CUDA GPU")
+    if args.label and not args.label.replace("_", "").isalnum():
+        ap.error(f"--label takes letters, digits and _, got '{args.label}'")
+    if args.threads is not None:
+        if args.threads < 1:
+            ap.error(f"--threads must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
 
     rows, records, base = [], [], None
     for precision in precisions:
@@ -62,8 +70,9 @@ def main() -> None:
                                   "val loss", "peak MiB"],
                    floatfmt=(".4g", ".3g", ".4g", ".3g", ".5f", ".5f", ".4g"), missingval="-"))
     if args.json:
-        path = write_result(f"compile_{args.device}", dict(
-            steps=args.steps, batch_size=args.batch_size, block_size=args.block_size, results=records))
+        path = write_result(f"compile_{args.device}" + (f"_{args.label}" if args.label else ""), dict(
+            steps=args.steps, batch_size=args.batch_size, block_size=args.block_size,
+            threads=torch.get_num_threads(), results=records))
         print(f"wrote {path}")
 
 

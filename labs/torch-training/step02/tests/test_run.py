@@ -1,9 +1,59 @@
-"""Bad command-line input gets one clear line on stderr and a non-zero exit, not a traceback."""
+"""run.py end to end on tiny settings: its printed formula lines against numbers recomputed here,
+and bad command-line input as one clear line on stderr with a non-zero exit, not a traceback."""
+import math
+import re
 import subprocess
 import sys
 
+import numpy as np
+import pytest
 
-def test_bad_flag_value_is_one_line_error():
-    proc = subprocess.run([sys.executable, "run.py", "--steps", "0"], capture_output=True, text=True)
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr and "--steps" in proc.stderr
+from dlc_shared.data import CORPUS_PACKAGE, corpus_files, corpus_text, get_tokenizer, token_ids
+
+TINY_RUN = ["--steps", "3", "--batch-size", "2", "--block-size", "16", "--threads", "1"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "run.py", *args], capture_output=True, text=True, timeout=300)
+
+
+def number_after(label: str, out: str) -> float:
+    match = re.search(re.escape(label) + r"\s+(-?[\d,]+(?:\.\d+)?)", out)
+    assert match, f"no '{label}' line in:\n{out}"
+    return float(match.group(1).replace(",", ""))
+
+
+@pytest.mark.parametrize("flag, value", [("--steps", "0"), ("--threads", "0")])
+def test_bad_flag_value_is_one_line_error(flag, value, monkeypatch, capsys):
+    import run as script  # in this process: no second start of torch; any other exception fails the test
+    monkeypatch.setattr(sys, "argv", ["run.py", flag, value])
+    with pytest.raises(SystemExit) as exit_:
+        script.main()
+    assert exit_.value.code != 0
+    last = capsys.readouterr().err.strip().splitlines()[-1]  # argparse: the usage, then one line saying why
+    assert last.startswith("run.py: error:") and flag in last
+
+
+def test_tiny_run_prints_the_corpus_and_baseline_lines():
+    proc = run(*TINY_RUN)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    train, val = token_ids("train"), token_ids("val")
+    text = corpus_text()
+    n_bytes, n_tokens = len(text.encode("utf-8")), len(train) + len(val)
+    assert number_after(f"files ({CORPUS_PACKAGE} *.py, sorted)", out) == len(corpus_files())
+    assert number_after("characters", out) == len(text)
+    assert number_after("UTF-8 bytes", out) == n_bytes
+    assert number_after("vocabulary", out) == 2048
+    assert number_after("tokens", out) == n_tokens
+    assert number_after("train tokens (first 90%)", out) == len(train)
+    assert number_after("val tokens (last 10%)", out) == len(val)
+    assert number_after("bytes per token", out) == round(n_bytes / n_tokens, 2)
+    example = get_tokenizer(2048).encode("def forward(self, x):\n    return x").ids
+    assert f"-> {len(example)} tokens\n  ids:    {example}" in out
+    # The unigram baseline counted here with NumPy: add-one smoothed train frequencies, val's mean -log p.
+    counts = np.bincount(train, minlength=2048) + 1.0
+    unigram = -np.log(counts[val] / counts.sum()).mean()
+    assert f"uniform ln V = {math.log(2048):.4f}, unigram (train frequencies) = {unigram:.4f}" in out
+    assert "training 3 steps x 2 x 16 tokens" in out
+    assert re.search(rf"val loss \d+\.\d{{4}} vs unigram {unigram:.4f} ", out)
