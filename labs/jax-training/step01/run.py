@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 import jax
 import numpy as np
+from dlc_shared.bench import write_result
 from dlc_shared.data import get_tokenizer, token_ids
 from tabulate import tabulate
 
@@ -25,6 +27,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batch", type=positive, default=16)
     ap.add_argument("--seq", type=positive, default=64)
+    ap.add_argument("--json", action="store_true", help="also write results/run.json (hardware, versions, numbers)")
     args = ap.parse_args()
     cfg = Config()
     if args.seq > cfg.max_seq_len:
@@ -43,10 +46,16 @@ def main() -> None:
     print(f"  y[0, :8] = {tok.decode(np.asarray(y[0, :8]).tolist())!r}")
 
     loss = float(loss_fn(params, x, y, cfg))
+    unigram = unigram_loss(train_ids, val_ids, cfg.vocab_size)
     print("\n" + tabulate([["untrained model (this batch)", f"{loss:.3f}"],
                            ["uniform guess, ln V", f"{math.log(cfg.vocab_size):.3f}"],
-                           ["unigram baseline (val)", f"{unigram_loss(train_ids, val_ids, cfg.vocab_size):.3f}"]],
+                           ["unigram baseline (val)", f"{unigram:.3f}"]],
                           headers=["model", "loss (nats/token)"]))
+    if args.json:
+        data = {"args": vars(args), "train_tokens": len(train_ids), "val_tokens": len(val_ids),
+                "untrained_loss": loss, "ln_V": math.log(cfg.vocab_size), "unigram_val_loss": unigram}
+        path = write_result("run", data, packages=("jax", "jaxlib", "flax", "optax"), out_dir=Path(__file__).parent / "results")
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

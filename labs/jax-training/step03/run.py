@@ -4,8 +4,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from pathlib import Path
 
 import jax
+from dlc_shared.bench import write_result
 from dlc_shared.data import token_ids
 from tabulate import tabulate
 
@@ -27,6 +29,7 @@ def main() -> None:
     ap.add_argument("--seq", type=positive, default=64)
     ap.add_argument("--steps", type=positive, default=150)
     ap.add_argument("--lr", type=float, default=1.0)
+    ap.add_argument("--json", action="store_true", help="also write results/run.json (hardware, versions, numbers)")
     args = ap.parse_args()
     cfg = Config()
     if args.seq > cfg.max_seq_len:
@@ -43,20 +46,27 @@ def main() -> None:
     compiled = sgd_train_step_jit.lower(params, x, y, args.lr, cfg=cfg).compile()
     compile_s = time.perf_counter() - t0
 
-    rows, step_times = [], []
+    rows, step_times, losses = [], [], []
     for step in range(args.steps):
         x, y = get_batch(train_ids, jax.random.fold_in(k_data, step), args.batch, args.seq)
         t = time.perf_counter()
         params, loss = compiled(params, x, y, args.lr)
         loss = float(loss)  # float() waits for the result, like block_until_ready
         step_times.append(time.perf_counter() - t)
+        losses.append(loss)
         if step % 25 == 0 or step == args.steps - 1:
             rows.append([step, f"{loss:.3f}"])
     print(tabulate(rows, headers=["step", "train loss"]))
     print("\n" + tabulate([["trace + compile (once)", f"{compile_s * 1e3:.0f}"],
                            ["jitted step (median)", f"{statistics.median(step_times) * 1e3:.1f}"]],
                           headers=["what", "ms"]))
-    print(f"tokens/step {args.batch * args.seq}; unigram baseline {unigram_loss(train_ids, val_ids, cfg.vocab_size):.3f}")
+    unigram = unigram_loss(train_ids, val_ids, cfg.vocab_size)
+    print(f"tokens/step {args.batch * args.seq}; unigram baseline {unigram:.3f}")
+    if args.json:
+        data = {"args": vars(args), "compile_seconds": compile_s, "step_seconds_median": statistics.median(step_times),
+                "step_seconds": step_times, "train_losses": losses, "unigram_val_loss": unigram}
+        path = write_result("run", data, packages=("jax", "jaxlib", "flax", "optax"), out_dir=Path(__file__).parent / "results")
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -4,10 +4,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from dlc_shared.bench import write_result
 from dlc_shared.data import get_tokenizer, token_ids
 from tabulate import tabulate
 
@@ -34,6 +36,7 @@ def main() -> None:
     ap.add_argument("--new", type=positive, default=40, help="tokens to sample")
     ap.add_argument("--temperature", type=float, default=0.8)
     ap.add_argument("--top-k", type=positive, default=40)
+    ap.add_argument("--json", action="store_true", help="also write results/run.json (hardware, versions, numbers)")
     args = ap.parse_args()
     cfg = Config()
     if args.seq > cfg.max_seq_len:
@@ -57,22 +60,24 @@ def main() -> None:
     train_step = make_train_step(optimizer, cfg)
     val_before = evaluate(params, val_ids, cfg)
 
-    rows, step_times = [], []
+    rows, step_times, losses = [], [], []
     for step in range(args.steps):
         x, y = get_batch(train_ids, jax.random.fold_in(k_data, step), args.batch, args.seq)
         t = time.perf_counter()
         params, opt_state, loss, gnorm = train_step(params, opt_state, x, y)
         loss = float(loss)  # float() waits for the result, like block_until_ready
         step_times.append(time.perf_counter() - t)
+        losses.append(loss)
         if step % 50 == 0 or step == args.steps - 1:
             rows.append([step, f"{float(schedule(step)):.2e}", f"{loss:.3f}"])
     print(tabulate(rows, headers=["step", "lr", "train loss"]))
     print(f"first step (compile + run) {step_times[0] * 1e3:.0f} ms; "
           f"later steps median {statistics.median(step_times[1:] or step_times) * 1e3:.1f} ms")
 
-    print("\n" + tabulate([["unigram baseline", f"{unigram_loss(train_ids, val_ids, cfg.vocab_size):.3f}"],
+    unigram, val_after = unigram_loss(train_ids, val_ids, cfg.vocab_size), evaluate(params, val_ids, cfg)
+    print("\n" + tabulate([["unigram baseline", f"{unigram:.3f}"],
                            ["model before training", f"{val_before:.3f}"],
-                           ["model after training", f"{evaluate(params, val_ids, cfg):.3f}"]],
+                           ["model after training", f"{val_after:.3f}"]],
                           headers=["validation (8 x 16 x 64 tokens)", "loss"]))
 
     prompt = jnp.array([prompt_ids], dtype=jnp.int32)
@@ -80,6 +85,12 @@ def main() -> None:
                                ("T=0.01 (nearly greedy)", 0.01, None)]:
         out = sample(params, prompt, k_sample, args.new, cfg, temperature=temp, top_k=top_k)
         print(f"\n--- sample, {label} ---\n{tok.decode(np.asarray(out[0]).tolist())}")
+    if args.json:
+        data = {"args": vars(args), "first_step_seconds": step_times[0],
+                "later_step_seconds_median": statistics.median(step_times[1:] or step_times), "step_seconds": step_times,
+                "train_losses": losses, "unigram_val_loss": unigram, "val_loss_before": val_before, "val_loss_after": val_after}
+        path = write_result("run", data, packages=("jax", "jaxlib", "flax", "optax"), out_dir=Path(__file__).parent / "results")
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jax
 import numpy as np
+from dlc_shared.bench import write_result
 from dlc_shared.data import token_ids
 from tabulate import tabulate
 
@@ -32,6 +33,7 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=1e-2)
     ap.add_argument("--warmup", type=int, default=15)
     ap.add_argument("--ckpt", type=Path, default=None, help="checkpoint file (default: a temporary one)")
+    ap.add_argument("--json", action="store_true", help="also write results/run.json (hardware, versions, numbers)")
     args = ap.parse_args()
     cfg = Config()
     if args.seq > cfg.max_seq_len:
@@ -49,14 +51,16 @@ def main() -> None:
     t0 = time.perf_counter()
     full, full_losses = train_steps(init_state(jax.random.key(args.seed), cfg, optimizer), train_step,
                                     train_ids, args.steps, args.batch, args.seq)
-    print(f"uninterrupted: {args.steps} steps in {time.perf_counter() - t0:.1f} s (first step includes compile)")
+    uninterrupted_s = time.perf_counter() - t0
+    print(f"uninterrupted: {args.steps} steps in {uninterrupted_s:.1f} s (first step includes compile)")
 
     with tempfile.TemporaryDirectory() as tmp:
         path = args.ckpt or Path(tmp) / "ckpt.npz"
         first, first_losses = train_steps(init_state(jax.random.key(args.seed), cfg, optimizer), train_step,
                                           train_ids, half, args.batch, args.seq)
         save_checkpoint(path, first)
-        print(f"saved step {half} to {path} ({path.stat().st_size / 1024:.0f} KiB)")
+        ckpt_kib = path.stat().st_size / 1024
+        print(f"saved step {half} to {path} ({ckpt_kib:.0f} KiB)")
         # A "new process": a template from another seed, overwritten entirely by the checkpoint.
         template = init_state(jax.random.key(args.seed + 1), cfg, optimizer)
         resumed, rest_losses = train_steps(load_checkpoint(path, template), train_step,
@@ -69,8 +73,14 @@ def main() -> None:
     same_params = all(np.array_equal(a, b) for a, b in zip(jax.tree_util.tree_leaves(full["params"]),
                                                            jax.tree_util.tree_leaves(resumed["params"])))
     print(f"loss curves identical: {full_losses == curve}; final params identical: {same_params}")
-    print(f"val loss {evaluate(resumed['params'], val_ids, cfg):.3f} "
-          f"(unigram baseline {unigram_loss(train_ids, val_ids, cfg.vocab_size):.3f})")
+    val, unigram = evaluate(resumed["params"], val_ids, cfg), unigram_loss(train_ids, val_ids, cfg.vocab_size)
+    print(f"val loss {val:.3f} (unigram baseline {unigram:.3f})")
+    if args.json:
+        data = {"args": {**vars(args), "ckpt": str(args.ckpt)}, "uninterrupted_seconds": uninterrupted_s,
+                "checkpoint_kib": ckpt_kib, "train_losses": full_losses, "curves_identical": full_losses == curve,
+                "params_identical": same_params, "val_loss": val, "unigram_val_loss": unigram}
+        path = write_result("run", data, packages=("jax", "jaxlib", "flax", "optax"), out_dir=Path(__file__).parent / "results")
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -5,9 +5,11 @@ import argparse
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+from dlc_shared.bench import write_result
 from tabulate import tabulate
 
 from model import Config, count_params, forward, forward_jit, init_params
@@ -37,6 +39,7 @@ def main() -> None:
     ap.add_argument("--batch", type=positive, default=4)
     ap.add_argument("--seq", type=positive, default=64)
     ap.add_argument("--repeat", type=positive, default=10)
+    ap.add_argument("--json", action="store_true", help="also write results/run.json (hardware, versions, numbers)")
     args = ap.parse_args()
     cfg = Config(n_layers=args.layers)
     if args.seq > cfg.max_seq_len:
@@ -70,6 +73,12 @@ def main() -> None:
                    headers=["what", "ms"]))
     print(f"\nlogits {logits.shape}; jit vs eager max |diff| "
           f"{float(jnp.abs(logits - forward(params, tokens, cfg)).max()):.1e}")
+    if args.json:
+        data = {"args": vars(args), "trace_lower_seconds": t1 - t0, "compile_seconds": t2 - t1,
+                "compiled_call_seconds_median": jit_run, "eager_call_seconds_median": eager_run,
+                "recompile_seconds": recompile}
+        path = write_result("run", data, packages=("jax", "jaxlib", "flax", "optax"), out_dir=Path(__file__).parent / "results")
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+from dlc_shared.bench import write_result
 from tabulate import tabulate
 
 from model import Config, count_params, generate, init_cache, init_params
@@ -35,6 +37,7 @@ def main() -> None:
     ap.add_argument("--prompt", default="JAX is ", help="encoded as UTF-8 bytes: vocab 256")
     ap.add_argument("--new", type=positive, default=64, help="tokens to generate")
     ap.add_argument("--max-len", type=positive, default=512, help="cache and buffer length")
+    ap.add_argument("--json", action="store_true", help="also write results/run.json (hardware, versions, numbers)")
     args = ap.parse_args()
     cfg = Config(n_layers=args.layers, max_seq_len=args.max_len)
 
@@ -49,10 +52,12 @@ def main() -> None:
           f"(2 x {cfg.n_layers} layers x {cfg.n_kv_heads} kv heads x {cfg.max_seq_len} positions "
           f"x {cfg.head_dim} x 4 bytes)")
 
-    rows, outs = [], {}
+    rows, outs, records = [], {}, {}
     for use_cache in (True, False):
         out, warm, run = timed_generate(params, prompt, args.new, cfg, use_cache)
         outs[use_cache] = out
+        records["kv_cache" if use_cache else "recompute"] = {"warmup_seconds": warm, "generate_seconds": run,
+                                                             "tokens_per_second": args.new / run}
         rows.append(["KV cache" if use_cache else f"recompute all {cfg.max_seq_len} positions",
                      f"{warm * 1e3:.0f}", f"{run * 1e3:.1f}", f"{args.new / run:.0f}"])
     print(tabulate(rows, headers=["decoding", "compile+warm-up ms", f"{args.new} tokens ms", "tokens/s"]))
@@ -60,6 +65,11 @@ def main() -> None:
     print(f"\ncached and uncached tokens identical: {same}")
     text = bytes(outs[True][0, len(ids):].tolist()).decode("utf-8", errors="replace")
     print(f"continuation (random weights, so noise): {text!r}")
+    if args.json:
+        speedup = records["recompute"]["generate_seconds"] / records["kv_cache"]["generate_seconds"]
+        data = {"args": vars(args), "results": records, "kv_cache_speedup": speedup, "tokens_identical": same}
+        path = write_result("run", data, packages=("jax", "jaxlib", "flax", "optax"), out_dir=Path(__file__).parent / "results")
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -18,4 +18,11 @@ def cfg():
 
 @pytest.fixture(scope="session")
 def params(cfg):
-    return jax.jit(init_params, static_argnums=1)(jax.random.key(0), cfg)  # one program, not one per op
+    params = jax.jit(init_params, static_argnums=1)(jax.random.key(0), cfg)  # one program, not one per op
+    # Norm weights start at 1, where a missing or misplaced weight cannot show: randomize them.
+    keys = iter(jax.random.split(jax.random.key(9), 2 * cfg.n_layers + 1))
+    scale = lambda w: 1 + 0.3 * jax.random.normal(next(keys), w.shape)
+    for layer in params["layers"]:
+        layer["attn_norm"], layer["mlp_norm"] = scale(layer["attn_norm"]), scale(layer["mlp_norm"])
+    params["final_norm"] = scale(params["final_norm"])
+    return params

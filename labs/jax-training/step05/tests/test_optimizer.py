@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import torch
+from dlc_shared.testing import assert_close
 
 from train import get_batch, make_optimizer, make_train_step
 
@@ -17,7 +18,8 @@ def test_schedule_is_linear_warmup_then_cosine():
         else:
             progress = min(step - 10, 100) / 100
             expect = 1e-4 + (1e-3 - 1e-4) * 0.5 * (1 + math.cos(math.pi * progress))
-        np.testing.assert_allclose(float(schedule(step)), expect, rtol=1e-5, atol=1e-12)
+        # float32 arithmetic (fraction, cos, scale, shift) against float64; scale: the peak lr
+        assert_close(float(schedule(step)), expect, np.float32, depth=4, scale=1e-3)
 
 
 def test_adamw_with_clipping_matches_torch():
@@ -44,8 +46,9 @@ def test_adamw_with_clipping_matches_torch():
         opt.step()
         sched.step()
     assert not np.allclose(p["w"], params["w"])
-    np.testing.assert_allclose(p["w"], w.detach().numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(p["norm"], n.detach().numpy(), rtol=1e-5, atol=1e-6)
+    # 6 optimizer steps in sequence; clipping sums the squares of all 15 gradient entries
+    assert_close(p["w"], w.detach().numpy(), np.float32, terms=15, depth=len(grads))
+    assert_close(p["norm"], n.detach().numpy(), np.float32, terms=15, depth=len(grads))
 
 
 def test_optimizer_state_is_a_pytree_like_params(params):
@@ -65,4 +68,6 @@ def test_adamw_learns_a_repeating_sequence(params, cfg):
         x, y = get_batch(ids, jax.random.key(i), 4, 16)
         p, state, loss, _ = step(p, state, x, y)
         losses.append(float(loss))
+    # Not a rounding bound: a period-5 sequence is predictable after 5 tokens, so the loss must fall
+    # from above ln V (an untrained model) to far below it.
     assert losses[0] > math.log(cfg.vocab_size) and losses[-1] < 0.5

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import torch
+from dlc_shared.testing import assert_close
 from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
 from convert import hf_model
@@ -26,11 +27,15 @@ def test_rope_matches_hugging_face(ref, cfg):
     pos = torch.arange(t)[None].expand(b, t)
     hf_cos, hf_sin = ref.model.rotary_emb(torch.zeros(1), pos)
     cos, sin = rope_tables(cfg, jnp.arange(t))
-    np.testing.assert_allclose(cos, hf_cos[0].numpy(), atol=1e-6)
-    np.testing.assert_allclose(sin, hf_sin[0].numpy(), atol=1e-6)
+    # An angle m * theta_i rounds at its own size (up to t - 1 radians) and cos, sin carry that error;
+    # depth: the frequency (a power), the angle (a product), the cosine.
+    assert_close(cos, hf_cos[0].numpy(), np.float32, depth=3, scale=t - 1)
+    assert_close(sin, hf_sin[0].numpy(), np.float32, depth=3, scale=t - 1)
     hf_q, hf_k = apply_rotary_pos_emb(torch.tensor(np.asarray(q)), torch.tensor(np.asarray(k)), hf_cos, hf_sin)
-    np.testing.assert_allclose(apply_rope(q, cos, sin), hf_q.numpy(), atol=1e-5)
-    np.testing.assert_allclose(apply_rope(k, cos, sin), hf_k.numpy(), atol=1e-5)
+    # On the same tables (checked above) the rotation is x * cos + rotate(x) * sin: two products, one sum.
+    cos, sin = hf_cos[0].numpy(), hf_sin[0].numpy()
+    assert_close(apply_rope(q, cos, sin), hf_q.numpy(), np.float32, terms=2, depth=2)
+    assert_close(apply_rope(k, cos, sin), hf_k.numpy(), np.float32, terms=2, depth=2)
 
 
 @pytest.mark.parametrize("n_kv_heads", [1, 2, 4])  # multi-query, grouped-query, multi-head
@@ -46,8 +51,9 @@ def test_attention_matches_hugging_face(cfg, n_kv_heads):
         expect, _ = ref.model.layers[0].self_attn(xt, position_embeddings=pos_emb, attention_mask=causal_mask(t))
     assert expect.std() > 0.1  # a non-trivial reference output
     cos, sin = rope_tables(cfg, jnp.arange(t))
-    np.testing.assert_allclose(attention_jit(params["layers"][0], x, cos, sin, cfg=cfg), expect.numpy(),
-                               rtol=1e-5, atol=1e-5)
+    # One sublayer; its longest reduction is d_model (projections), t (softmax, weights @ v) or head_dim.
+    assert_close(attention_jit(params["layers"][0], x, cos, sin, cfg=cfg), expect.numpy(), np.float32,
+                 terms=max(cfg.d_model, t, cfg.head_dim))
 
 
 def test_attention_is_causal(params, cfg):

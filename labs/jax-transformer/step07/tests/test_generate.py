@@ -3,6 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import torch
+from dlc_shared.testing import assert_close
 
 from model import forward_jit, generate, init_cache
 
@@ -30,7 +31,10 @@ def test_decode_logits_equal_full_forward_logits(params, cfg):
     for p in range(4, 9):
         logits, caches = forward_jit(params, seq[:, p:p + 1], cfg=cfg, caches=caches, pos=jnp.int32(p))
         steps.append(logits)
-    np.testing.assert_allclose(jnp.concatenate(steps, axis=1), full, rtol=1e-5, atol=1e-5)
+    # Same model, different shapes (one row at a time vs all rows): rounding only, through 2 sublayers
+    # per block and the head; the longest reduction is d_ff, d_model or the 9 positions.
+    assert_close(jnp.concatenate(steps, axis=1), full, np.float32, terms=max(cfg.d_model, cfg.d_ff, 9),
+                 depth=2 * cfg.n_layers + 1)
 
 
 def test_greedy_tokens_match_hugging_face_generate(params, ref, prompt, cfg):
