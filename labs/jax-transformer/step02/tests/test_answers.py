@@ -1,0 +1,19 @@
+"""Checks the numbers in this step's README worked answers (풀이) with the step's own code."""
+import math
+
+import jax
+
+from model import Config, init_params
+
+
+def n_elements(tree) -> int:
+    # eval_shape: shapes only, nothing is allocated or computed
+    return sum(math.prod(leaf.shape) for leaf in jax.tree_util.tree_leaves(tree))
+
+
+def test_answer_param_count_four_layers():
+    # 풀이: N(L=2) = 125,248; each layer adds 2*64*64 + 2*64*32 + 3*64*176 + 2*64 = 46,208
+    count = lambda cfg: n_elements(jax.eval_shape(lambda k: init_params(k, cfg), jax.random.key(0)))
+    assert count(Config()) == 125_248
+    assert count(Config(n_layers=4)) - count(Config()) == 2 * 46_208
+    assert count(Config(n_layers=4)) == 217_664
