@@ -48,7 +48,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--steps", type=positive_int, default=200, help="training steps (AdamW)")
     ap.add_argument("--batch-size", type=positive_int, default=32)
-    ap.add_argument("--lr", type=positive_float, default=3e-2)
+    ap.add_argument("--lr", type=positive_float, default=1e-2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=positive_int, default=1,
                     help="CPU threads for torch; these small tensors lose more to thread sync than they gain")
