@@ -10,7 +10,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = tomllib.loads((ROOT / "paths.toml").read_text(encoding="utf-8"))
 BODIES = sorted((ROOT / "docs" / "cards").glob("*.md"))
-START_HERE = {c for pid in CATALOG["start_here"] for c in CATALOG["paths"][pid]["cards"]}
+# the start-here paths, and every path whose lab was written with worked problems from its first step
+WORKED = [*CATALOG["start_here"], "numerics", "inference-quantization"]
+START_HERE = {c for pid in WORKED for c in CATALOG["paths"][pid]["cards"]}
 LINK = re.compile(r"\]\((https?://[^)\s]+)\)")
 
 
