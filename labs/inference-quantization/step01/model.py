@@ -108,7 +108,11 @@ class Attention(nn.Module):
         groups = self.n_head // self.n_kv_head
         k, v = k.repeat_interleave(groups, dim=1), v.repeat_interleave(groups, dim=1)
         # One new token may see every cached position: no mask. A prompt needs the causal mask.
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=T > 1)
+        try:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=T > 1)
+        except RuntimeError:  # torch's bf16 CPU kernel refuses ("pack_vnni2 ...") when an AMX CPU is forced
+            # to its AVX2 code path (ATEN_CPU_CAPABILITY=avx2); the same attention in fp32 is the fallback.
+            y = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), is_causal=T > 1).to(q.dtype)
         return self.o_proj(y.transpose(1, 2).reshape(B, T, -1))
 
 
