@@ -19,6 +19,8 @@ sys.modules["labtool"] = labtool
 _spec.loader.exec_module(labtool)
 
 nox.options.sessions = ["list"]
+# kernels/ folders with tests of their own, and the environment each runs in (Triton: interpreted on CPU)
+KERNEL_TESTS = [("kernels/triton/tests", "torch"), ("kernels/pallas/tests", "jax")]
 nox.options.default_venv_backend = "none"
 
 
@@ -110,6 +112,9 @@ def test(session):
     part("environments", environments)
     part("repo tests", in_env("torch", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests",
                               "--ignore=tests/site", *pytest_args))
+    for folder, env in KERNEL_TESTS:  # the graduated kernels, each in the environment that runs it
+        if (ROOT / folder).is_dir():
+            part(f"kernel tests ({folder})", in_env(env, "-m", "pytest", "-q", "-p", "no:cacheprovider", folder))
     part("site build", in_env("docs", str(ROOT / "docs" / "site" / "build.py")))
     part("site tests (Chromium)", in_env("docs", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/site"))
     part("lab steps", lambda: labtool.main(["test-labs", *(f"--cpu-path={p}" for p in cpu_paths)]) == 0)

@@ -277,6 +277,9 @@ def svg(site, lay: dict, root: str = "") -> str:
             f'<text>{text}</text></a>')
     out.append('</g><g class="region-labels" aria-hidden="true">')
     for r, (x, y) in lay["labels"].items():
+        # keep the whole name on the canvas: 22px Hangul is about 22px a glyph, centred on x
+        half = 11 * len(REGIONS[r][0]) + 6
+        x, y = min(max(x, -m + half), w + m - half), min(max(y, -m + 16), h + m - 16)
         out.append(f'<text class="region-label" data-region="{r}" x="{x:.1f}" y="{y:.1f}" '
                    f'fill="{REGIONS[r][1]}">{html.escape(REGIONS[r][0])}</text>')
     out.append("</g></svg>")

@@ -23,6 +23,22 @@ def test_home_shows_start_here_and_every_line(page, site_url):
     assert page.locator(".all-paths li").count() == len(PATHS)
 
 
+def test_region_names_lie_inside_the_map(page, site_url):
+    """Every region's name is drawn whole, inside the map's canvas (none clipped at an edge)."""
+    page.goto(site_url)
+    outside = page.locator(".metro-map").evaluate("""svg => {
+        const v = svg.viewBox.baseVal, bad = [];
+        for (const t of svg.querySelectorAll('.region-label')) {
+            const b = t.getBBox();
+            if (b.x < v.x || b.y < v.y || b.x + b.width > v.x + v.width || b.y + b.height > v.y + v.height)
+                bad.push(t.textContent);
+        }
+        return bad;
+    }""")
+    assert page.locator(".metro-map .region-label").count() >= 7
+    assert outside == []
+
+
 def test_home_page_carries_the_seed_text(page, site_url):
     """Title, subtitle, section headings and every 'title — summary' line of the seed site."""
     seed = (REPO / "docs" / "seed-site.txt").read_text(encoding="utf-8").splitlines()
