@@ -1,0 +1,36 @@
+"""The numbers the README's 풀이 quote, computed with this step's code."""
+import numpy as np
+
+import reference as ref
+
+
+def test_answer_rmsnorm_dx_by_hand():
+    x, w, dy = np.array([[3.0, 4.0]]), np.ones(2), np.array([[1.0, 0.0]])
+    _, rstd = ref.rmsnorm(x, w, eps=0.0)
+    assert round(float(rstd[0]), 5) == 0.28284
+    dx, _ = ref.rmsnorm_backward(x, w, dy, eps=0.0)
+    assert np.round(dx, 5).tolist() == [[0.18102, -0.13576]]
+    assert abs(float(dx[0] @ x[0])) < 1e-15  # scale invariance: no gradient along x
+
+
+def test_answer_expf_overflow():
+    assert round(float(np.log(np.finfo(np.float32).max)), 2) == 88.72
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(np.array([100.0, 99.0], dtype=np.float32))
+        assert np.isnan(e / e.sum()).all()
+    assert np.round(ref.softmax([100.0, 99.0]), 4).tolist() == [0.7311, 0.2689]
+
+
+def test_answer_transpose_bytes_and_naive_waste():
+    from transpose import transpose_bytes, warp_sectors
+    assert transpose_bytes(8192, 8192) == 536_870_912 == 512 * 2**20
+    s = warp_sectors(8192, 8192, 0)
+    useful = 32 * 4
+    assert s["write"] * 32 / useful == 8
+    assert (256 + 8 * 256) / 512 == 4.5
+
+
+def test_answer_padding_passes():
+    from transpose import bank_passes, tile_accesses
+    for pad, passes in [(1, 1), (2, 2), (4, 4), (3, 1)]:
+        assert bank_passes(tile_accesses(pad)["load tile[tx][ty + j]"]) == passes

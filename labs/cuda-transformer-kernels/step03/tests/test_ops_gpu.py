@@ -1,0 +1,62 @@
+"""The kernels on a GPU against PyTorch, on fresh random inputs."""
+import pytest
+import torch
+
+from dlc_shared.testing import gpu, tolerance
+
+
+@gpu
+@pytest.mark.parametrize("n", [1, 255, 257, 1_000_003])
+def test_add(n):
+    from ext import ops
+    a, b = torch.randn(n, device="cuda"), torch.randn(n, device="cuda")
+    assert torch.equal(ops().add(a, b), a + b)  # one rounding per element, the same as torch's
+
+
+@gpu
+def test_the_module_is_built_once():
+    from ext import load_kwargs, ops
+    assert ops() is ops() and ops().__name__ == load_kwargs()["name"]
+
+
+@gpu
+def test_wrong_input_raises_a_python_error():
+    from ext import ops
+    a = torch.randn(4, device="cuda")
+    with pytest.raises(RuntimeError, match="float32 CUDA tensor"):
+        ops().add(a.double(), a.double())
+    with pytest.raises(RuntimeError, match="differ in shape"):
+        ops().add(a, torch.randn(5, device="cuda"))
+
+
+@gpu
+@pytest.mark.parametrize("version", range(3))
+@pytest.mark.parametrize("shape", [(1, 1), (8, 32), (33, 70), (1000, 517)])
+def test_transpose(version, shape):
+    from ext import ops
+    a = torch.randn(shape, device="cuda")
+    assert torch.equal(ops().transpose(a, version), a.t())
+
+
+def assert_matmul_close(C, A, B):
+    """FP32 sums of K products against float64, per element: terms K, scale that element's |A| @ |B|."""
+    ref = A.double() @ B.double()
+    bound = tolerance(torch.float32, 1.0, terms=A.shape[1]) * (A.double().abs() @ B.double().abs())
+    assert not torch.isnan(C).any() and torch.all((C.double() - ref).abs() <= bound)
+
+
+@gpu
+@pytest.mark.parametrize("version", range(2))
+@pytest.mark.parametrize("M,N,K", [(1, 1, 1), (64, 64, 64), (33, 70, 45), (256, 130, 513)])
+def test_matmul(version, M, N, K):
+    from ext import ops
+    A, B = torch.randn(M, K, device="cuda"), torch.randn(K, N, device="cuda")
+    assert_matmul_close(ops().matmul(A, B, version), A, B)
+
+
+@gpu
+def test_tiled_and_naive_agree_bit_for_bit():
+    from ext import ops
+    A, B = torch.randn(100, 77, device="cuda"), torch.randn(77, 90, device="cuda")
+    # the same FMAs in the same order k = 0..K-1; the edge tiles add exact zeros
+    assert torch.equal(ops().matmul(A, B, 0), ops().matmul(A, B, 1))

@@ -1,0 +1,115 @@
+"""The numbers the README's 풀이 quote, computed with this step's code."""
+import numpy as np
+
+import reference as ref
+
+
+def test_answer_rmsnorm_dx_by_hand():
+    x, w, dy = np.array([[3.0, 4.0]]), np.ones(2), np.array([[1.0, 0.0]])
+    _, rstd = ref.rmsnorm(x, w, eps=0.0)
+    assert round(float(rstd[0]), 5) == 0.28284
+    dx, _ = ref.rmsnorm_backward(x, w, dy, eps=0.0)
+    assert np.round(dx, 5).tolist() == [[0.18102, -0.13576]]
+    assert abs(float(dx[0] @ x[0])) < 1e-15  # scale invariance: no gradient along x
+
+
+def test_answer_expf_overflow():
+    assert round(float(np.log(np.finfo(np.float32).max)), 2) == 88.72
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(np.array([100.0, 99.0], dtype=np.float32))
+        assert np.isnan(e / e.sum()).all()
+    assert np.round(ref.softmax([100.0, 99.0]), 4).tolist() == [0.7311, 0.2689]
+
+
+def test_answer_transpose_bytes_and_naive_waste():
+    from transpose import transpose_bytes, warp_sectors
+    assert transpose_bytes(8192, 8192) == 536_870_912 == 512 * 2**20
+    s = warp_sectors(8192, 8192, 0)
+    useful = 32 * 4
+    assert s["write"] * 32 / useful == 8
+    assert (256 + 8 * 256) / 512 == 4.5
+
+
+def test_answer_padding_passes():
+    from transpose import bank_passes, tile_accesses
+    for pad, passes in [(1, 1), (2, 2), (4, 4), (3, 1)]:
+        assert bank_passes(tile_accesses(pad)["load tile[tx][ty + j]"]) == passes
+
+
+def test_answer_tile_16():
+    import numpy as np
+    from matmul import flop_per_global_byte, matmul_tiled_twin, tiled_loads
+    n = 4096
+    assert 2 * 16 * 16 * 4 == 2_048
+    assert tiled_loads(n, n, n, 16) // n**2 == 512 and tiled_loads(n, n, n, 32) // n**2 == 256
+    assert flop_per_global_byte(n, n, n, tiled_loads(n, n, n, 16)) == 4.0
+    assert flop_per_global_byte(n, n, n, tiled_loads(n, n, n, 32)) == 8.0
+    _, loads = matmul_tiled_twin(np.ones((48, 64), np.float32), np.ones((64, 32), np.float32), tile=16)
+    assert loads == tiled_loads(48, 32, 64, 16)
+
+
+def test_answer_k45_steps_and_zero_products():
+    steps = -(-45 // 32)
+    assert steps == 2 and steps * 32 - 45 == 19
+
+
+def test_answer_row_major_threads_touch_33_sectors():
+    import numpy as np
+    from transpose import sectors
+    lane, K = np.arange(32), 4096
+    before = sectors(lane * 4) + sectors(np.zeros(32, int))   # B row, A broadcast
+    after = sectors(lane * K * 4) + sectors(np.zeros(32, int))  # A column, B broadcast
+    assert (before, after) == (5, 33)
+
+
+def test_answer_gemv_bytes():
+    from gemv import gemv_bytes, gemv_flops
+    assert gemv_bytes(8192, 8192) == 268_500_992
+    assert round(gemv_flops(8192, 8192) / gemv_bytes(8192, 8192), 5) == 0.49988
+
+
+def test_answer_order_examples():
+    import numpy as np
+    from gemv import gemv_thread_twin, gemv_warp_twin
+    for K, far, warp_value in [(64, 32, 62.0), (96, 64, 93.0)]:
+        w, x = np.ones((1, K), np.float32), np.ones(K, np.float32)
+        w[0, 0], w[0, far] = 1e8, -1e8
+        assert gemv_warp_twin(w, x)[0] == warp_value
+    w, x = np.ones((1, 64), np.float32), np.ones(64, np.float32)
+    w[0, 0], w[0, 32] = 1e8, -1e8
+    assert gemv_thread_twin(w, x)[0] == 31.0
+
+
+def test_answer_idle_lanes_add_zero():
+    import numpy as np
+    from gemv import gemv_warp_twin
+    w = np.random.default_rng(3).standard_normal((4, 5)).astype(np.float32)
+    x = np.random.default_rng(4).standard_normal(5).astype(np.float32)
+    lanes = w * x  # what lanes 0..4 hold; lanes 5..31 hold 0
+    tree = ((lanes[:, 0] + lanes[:, 4]) + lanes[:, 2]) + (lanes[:, 1] + lanes[:, 3])  # offsets 4, 2, 1 on lanes 0..4
+    assert np.array_equal(gemv_warp_twin(w, x), tree)
+
+
+def test_answer_elements_per_thread():
+    import numpy as np
+    from softmax import thread_partials
+    counts = thread_partials(np.ones((1, 1000), np.float32), np.add, 0.0)[0]
+    assert (counts == 4).sum() == 232 and (counts == 3).sum() == 24
+    counts = thread_partials(np.ones((1, 64), np.float32), np.add, 0.0)[0]
+    assert (counts == 0).sum() == 192 and 192 / 256 == 0.75
+
+
+def test_answer_barriers_per_row(built):
+    assert built.kernel("softmax_kernel").barriers == 1  # one barrier resource, used by both reductions
+    text = open("softmax.cuh").read()
+    body = text[text.index("__global__ void softmax_kernel"):]
+    assert body.count("__syncthreads()") == 2
+
+
+def test_answer_plus_minus_1000():
+    import numpy as np
+    from softmax import softmax_twin
+    x = np.array([[1000.0, 1000.0, -1000.0]], np.float32)
+    assert softmax_twin(x).tolist() == [[0.5, 0.5, 0.0]]
+    naive = softmax_twin(x, subtract_max=False)[0]
+    assert np.isnan(naive[:2]).all() and naive[2] == 0.0
