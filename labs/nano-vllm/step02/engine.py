@@ -3,6 +3,7 @@ import torch
 
 from attention import FullRecompute
 from model import Qwen3ForCausalLM
+from sampler import Sampler
 from sequence import RequestOutput, SamplingParams, Sequence, SequenceStatus
 
 
@@ -20,7 +21,8 @@ def check_setting(name: str, value, low: int, high: int | None = None) -> int:
 
 
 class LLMEngine:
-    def __init__(self, model_dir, max_model_len: int | None = None):
+    def __init__(self, model_dir, max_model_len: int | None = None, seed: int = 0):
+        check_setting("seed", seed, 0, 2**64 - 1)
         self.model = Qwen3ForCausalLM.from_pretrained(model_dir)
         self.config = self.model.config
         self.eos_token_id = self.config.eos_token_id
@@ -28,6 +30,7 @@ class LLMEngine:
         limit = self.config.max_position_embeddings
         self.max_model_len = check_setting("max_model_len", min(limit, DEFAULT_MAX_MODEL_LEN)
                                            if max_model_len is None else max_model_len, 1, limit)
+        self.sampler = Sampler(seed)
 
     def add_request(self, prompt_token_ids, params: SamplingParams) -> Sequence:
         """Wrap a prompt in a Sequence; a bad request is finished at once with an error, not raised."""
@@ -59,8 +62,26 @@ class LLMEngine:
         input_ids = torch.tensor(seq.token_ids)
         positions = torch.arange(seq.num_tokens)
         hidden = self.model(input_ids, positions, FullRecompute())
-        next_token = int(self.model.compute_logits(hidden[-1]).argmax())
+        [next_token] = self.sample([seq], self.model.compute_logits(hidden[-1:]))
         seq.append_token(next_token, self.eos_token_id, self.max_model_len)
+
+    def sample(self, seqs: list[Sequence], logits: torch.Tensor) -> list[int]:
+        """One next token per request, each drawn with its own SamplingParams."""
+        temperatures = torch.tensor([seq.params.temperature for seq in seqs], dtype=torch.float32)
+        top_ks = torch.tensor([seq.params.top_k for seq in seqs])
+        top_ps = torch.tensor([seq.params.top_p for seq in seqs], dtype=torch.float32)
+        return self.sampler(logits, temperatures, top_ks, top_ps,
+                            generators=[self.generator_of(seq) for seq in seqs]).tolist()
+
+    @staticmethod
+    def generator_of(seq: Sequence) -> torch.Generator | None:
+        """A seeded request's own random stream. It lives on the request, so no other request ever
+        draws from it: the same seed gives the same tokens whatever runs before or beside it."""
+        if seq.params.seed is None:
+            return None  # unseeded requests share the sampler's stream, as in vLLM
+        if seq.generator is None:
+            seq.generator = torch.Generator().manual_seed(seq.params.seed)
+        return seq.generator
 
     def generate(self, prompts: list[list[int]], params: SamplingParams | list[SamplingParams]) -> list[RequestOutput]:
         """Complete every prompt; outputs come back in the order of the prompts."""

@@ -7,6 +7,7 @@ import torch
 
 from attention import CachedAttention, KVCache
 from model import Qwen3ForCausalLM
+from sampler import Sampler
 from scheduler import Scheduler
 from sequence import RequestOutput, SamplingParams, Sequence
 
@@ -25,8 +26,9 @@ def check_setting(name: str, value, low: int, high: int | None = None) -> int:
 
 
 class LLMEngine:
-    def __init__(self, model_dir, max_model_len: int | None = None, max_num_seqs: int = 8):
+    def __init__(self, model_dir, max_model_len: int | None = None, max_num_seqs: int = 8, seed: int = 0):
         check_setting("max_num_seqs", max_num_seqs, 1)  # 0 would admit no request, ever
+        check_setting("seed", seed, 0, 2**64 - 1)
         self.model = Qwen3ForCausalLM.from_pretrained(model_dir)
         self.config = self.model.config
         self.eos_token_id = self.config.eos_token_id
@@ -34,6 +36,7 @@ class LLMEngine:
         limit = self.config.max_position_embeddings
         self.max_model_len = check_setting("max_model_len", min(limit, DEFAULT_MAX_MODEL_LEN)
                                            if max_model_len is None else max_model_len, 1, limit)
+        self.sampler = Sampler(seed)
         self.scheduler = Scheduler(max_num_seqs)
         self.kv_caches: dict[int, KVCache] = {}  # seq_id -> that request's cache
 
@@ -76,12 +79,30 @@ class LLMEngine:
         caches = [self.kv_caches[seq.seq_id] for seq in seqs]
         hidden = self.model(input_ids, positions, CachedAttention(query_lens, caches))
         last = torch.tensor(query_lens).cumsum(0) - 1  # each request's last token predicts its next
-        next_tokens = self.model.compute_logits(hidden[last]).argmax(-1).tolist()
+        next_tokens = self.sample(seqs, self.model.compute_logits(hidden[last]))
         self.scheduler.postprocess(seqs, next_tokens, self.eos_token_id, self.max_model_len)
         for seq in seqs:
             if seq.is_finished:  # a finished request's cache is memory to give back
                 del self.kv_caches[seq.seq_id]
         return seqs
+
+    def sample(self, seqs: list[Sequence], logits: torch.Tensor) -> list[int]:
+        """One next token per request, each drawn with its own SamplingParams."""
+        temperatures = torch.tensor([seq.params.temperature for seq in seqs], dtype=torch.float32)
+        top_ks = torch.tensor([seq.params.top_k for seq in seqs])
+        top_ps = torch.tensor([seq.params.top_p for seq in seqs], dtype=torch.float32)
+        return self.sampler(logits, temperatures, top_ks, top_ps,
+                            generators=[self.generator_of(seq) for seq in seqs]).tolist()
+
+    @staticmethod
+    def generator_of(seq: Sequence) -> torch.Generator | None:
+        """A seeded request's own random stream. It lives on the request, so no other request ever
+        draws from it: the same seed gives the same tokens whatever runs before or beside it."""
+        if seq.params.seed is None:
+            return None  # unseeded requests share the sampler's stream, as in vLLM
+        if seq.generator is None:
+            seq.generator = torch.Generator().manual_seed(seq.params.seed)
+        return seq.generator
 
     def generate(self, prompts: list[list[int]], params: SamplingParams | list[SamplingParams]) -> list[RequestOutput]:
         """Complete every prompt; outputs come back in the order of the prompts."""

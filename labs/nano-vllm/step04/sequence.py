@@ -16,6 +16,10 @@ class SequenceStatus(Enum):
 class SamplingParams:
     max_tokens: int = 16     # stop after this many new tokens
     ignore_eos: bool = False  # keep going past the end-of-sequence token (benchmarks do)
+    temperature: float = 0.0  # 0 = greedy (argmax); vLLM's default is 1.0
+    seed: int | None = None   # its own random stream: the same tokens whatever runs beside it
+    top_k: int = 0            # keep the k most likely tokens (0 = all)
+    top_p: float = 1.0        # keep the fewest tokens whose probabilities sum to at least p
 
     def check(self) -> str | None:
         """Why these settings are unusable, or None if they are fine."""
@@ -23,6 +27,16 @@ class SamplingParams:
             return f"max_tokens must be a positive integer, got {self.max_tokens!r}"
         if not isinstance(self.ignore_eos, bool):
             return f"ignore_eos must be True or False, got {self.ignore_eos!r}"
+        if (isinstance(self.temperature, bool) or not isinstance(self.temperature, (int, float))
+                or not 0 <= self.temperature < float("inf")):
+            return f"temperature must be a finite number >= 0, got {self.temperature!r}"
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)
+                                      or not 0 <= self.seed < 2**64):
+            return f"seed must be None or an integer in [0, 2**64), got {self.seed!r}"
+        if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 0:
+            return f"top_k must be an integer >= 0 (0 = off), got {self.top_k!r}"
+        if isinstance(self.top_p, bool) or not isinstance(self.top_p, (int, float)) or not 0 < self.top_p <= 1:
+            return f"top_p must be in (0, 1], got {self.top_p!r}"
         return None
 
 
@@ -48,6 +62,7 @@ class Sequence:
         self.params = params
         self.finish_reason: str | None = None
         self.error: str | None = None
+        self.generator = None  # a seeded request's own torch.Generator, made at its first draw
 
     @property
     def num_tokens(self) -> int:

@@ -20,13 +20,12 @@ def main(argv=None):
     from transformers.utils import logging
     logging.disable_progress_bar()
 
-    from engine import LLMEngine
-    from sequence import SamplingParams
+    from llm import LLM, SamplingParams
     from tiny_model import default_model_dir, make_tiny_qwen3, random_prompts
 
     folder = args.model or make_tiny_qwen3(default_model_dir())
     try:
-        engine = LLMEngine(folder, max_num_seqs=args.max_num_seqs)
+        engine = LLM(folder, max_num_seqs=args.max_num_seqs)
     except (OSError, KeyError, ValueError) as e:
         sys.exit(f"error: cannot load a Qwen3 model from '{folder}': {e}")
     reference = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
@@ -56,6 +55,8 @@ def main(argv=None):
     print(tabulate(rows, headers=["id", "prompt len", "finish", "generated token ids / error", "same as transformers"]))
     total = sum(len(o.token_ids) for o in outputs)
     print(f"\n{total} tokens in {elapsed:.2f} s = {total / elapsed:.1f} tok/s (continuous batching, up to {args.max_num_seqs} at once)")
+    sampled = engine.generate(prompts[:2], SamplingParams(max_tokens=8, temperature=0.8, top_k=20, top_p=0.9))
+    print("sampled (temperature 0.8, top-k 20, top-p 0.9):", [o.token_ids for o in sampled])
     return 0 if all_same else 1
 
 

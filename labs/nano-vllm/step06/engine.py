@@ -8,6 +8,7 @@ import torch
 from attention import PagedAttention, PagedKVCache, token_slots
 from block_manager import BlockManager
 from model import Qwen3ForCausalLM
+from sampler import Sampler
 from scheduler import Scheduler
 from sequence import RequestOutput, SamplingParams, Sequence
 
@@ -27,11 +28,13 @@ def check_setting(name: str, value, low: int, high: int | None = None) -> int:
 
 class LLMEngine:
     def __init__(self, model_dir, max_model_len: int | None = None, max_num_seqs: int = 8,
-                 max_num_batched_tokens: int = 1024, num_kv_blocks: int = 256, block_size: int = 16):
+                 max_num_batched_tokens: int = 1024, num_kv_blocks: int = 256, block_size: int = 16,
+                 seed: int = 0):
         check_setting("max_num_seqs", max_num_seqs, 1)  # 0 would admit no request, ever
         check_setting("max_num_batched_tokens", max_num_batched_tokens, 1)
         check_setting("num_kv_blocks", num_kv_blocks, 1)
         check_setting("block_size", block_size, 1)
+        check_setting("seed", seed, 0, 2**64 - 1)
         self.model = Qwen3ForCausalLM.from_pretrained(model_dir)
         self.config = self.model.config
         self.eos_token_id = self.config.eos_token_id
@@ -39,6 +42,7 @@ class LLMEngine:
         limit = self.config.max_position_embeddings
         self.max_model_len = check_setting("max_model_len", min(limit, DEFAULT_MAX_MODEL_LEN)
                                            if max_model_len is None else max_model_len, 1, limit)
+        self.sampler = Sampler(seed)
         self.block_manager = BlockManager(num_kv_blocks, block_size)
         self.scheduler = Scheduler(max_num_seqs, max_num_batched_tokens, self.block_manager)
         c = self.config
@@ -94,9 +98,27 @@ class LLMEngine:
                              [seq.block_table for seq in seqs])
         hidden = self.model(input_ids, positions, ctx)
         last = torch.tensor(query_lens).cumsum(0) - 1  # each request's last token predicts its next
-        next_tokens = self.model.compute_logits(hidden[last]).argmax(-1).tolist()
+        next_tokens = self.sample(seqs, self.model.compute_logits(hidden[last]))
         self.scheduler.postprocess(seqs, next_tokens, self.eos_token_id, self.max_model_len)
         return seqs
+
+    def sample(self, seqs: list[Sequence], logits: torch.Tensor) -> list[int]:
+        """One next token per request, each drawn with its own SamplingParams."""
+        temperatures = torch.tensor([seq.params.temperature for seq in seqs], dtype=torch.float32)
+        top_ks = torch.tensor([seq.params.top_k for seq in seqs])
+        top_ps = torch.tensor([seq.params.top_p for seq in seqs], dtype=torch.float32)
+        return self.sampler(logits, temperatures, top_ks, top_ps,
+                            generators=[self.generator_of(seq) for seq in seqs]).tolist()
+
+    @staticmethod
+    def generator_of(seq: Sequence) -> torch.Generator | None:
+        """A seeded request's own random stream. It lives on the request, so after a preemption the
+        recomputed request draws on where it stopped, and no batch mate ever draws from it."""
+        if seq.params.seed is None:
+            return None  # unseeded requests share the sampler's stream, as in vLLM
+        if seq.generator is None:
+            seq.generator = torch.Generator().manual_seed(seq.params.seed)
+        return seq.generator
 
     def generate(self, prompts: list[list[int]], params: SamplingParams | list[SamplingParams]) -> list[RequestOutput]:
         """Complete every prompt; outputs come back in the order of the prompts."""

@@ -65,7 +65,10 @@ class ModelRunner:
             hidden = self.run_decode(*self.prepare_decode(seqs))
         logits = self.model.compute_logits(hidden)
         temperatures = torch.tensor([seq.params.temperature for seq in seqs], dtype=torch.float32)
-        return self.sampler(logits, temperatures, generators=[self.generator_of(seq) for seq in seqs]).tolist()
+        top_ks = torch.tensor([seq.params.top_k for seq in seqs])
+        top_ps = torch.tensor([seq.params.top_p for seq in seqs], dtype=torch.float32)
+        return self.sampler(logits, temperatures, top_ks, top_ps,
+                            generators=[self.generator_of(seq) for seq in seqs]).tolist()
 
     @staticmethod
     def generator_of(seq: Sequence) -> torch.Generator | None:

@@ -13,9 +13,12 @@ def main(argv=None):
     parser.add_argument("--num-kv-blocks", type=int, default=8, help="blocks in the KV pool (small: forces preemption)")
     parser.add_argument("--block-size", type=int, default=4, help="token slots per block")
     parser.add_argument("--device", default="cuda" if _cuda() else "cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--bench-requests", type=int, default=64, help="requests for the throughput table (0: skip)")
     args = parser.parse_args(argv)
     if min(args.num_prompts, args.max_tokens, args.max_num_seqs, args.num_kv_blocks, args.block_size) < 1:
         parser.error("--num-prompts, --max-tokens, --max-num-seqs, --num-kv-blocks and --block-size must be at least 1")
+    if args.bench_requests < 0:
+        parser.error("--bench-requests must be at least 0 (0: skip the throughput table)")
     if args.device == "cuda" and not _cuda():
         parser.error("--device cuda: this machine has no CUDA GPU")
 
@@ -25,13 +28,12 @@ def main(argv=None):
     from transformers.utils import logging
     logging.disable_progress_bar()
 
-    from engine import LLMEngine
-    from sequence import SamplingParams
+    from llm import LLM, SamplingParams
     from tiny_model import default_model_dir, make_tiny_qwen3, random_prompts
 
     folder = args.model or make_tiny_qwen3(default_model_dir())
     try:
-        engine = LLMEngine(folder, max_num_seqs=args.max_num_seqs, num_kv_blocks=args.num_kv_blocks,
+        engine = LLM(folder, max_num_seqs=args.max_num_seqs, num_kv_blocks=args.num_kv_blocks,
                            block_size=args.block_size, device=args.device)
     except (OSError, KeyError, ValueError, RuntimeError) as e:
         sys.exit(f"error: cannot load a Qwen3 model from '{folder}': {e}")
@@ -65,6 +67,13 @@ def main(argv=None):
     print(f"KV pool: {args.num_kv_blocks} blocks x {args.block_size} tokens; "
           f"preemptions: {engine.scheduler.num_preemptions}; device: {args.device}; "
           f"CUDA graphs for decode batch sizes: {sorted(engine.model_runner.graphs) or 'none (eager)'}")
+    sampled = engine.generate(prompts[:2], SamplingParams(max_tokens=8, temperature=0.8, top_k=20, top_p=0.9))
+    print("sampled (temperature 0.8, top-k 20, top-p 0.9):", [o.token_ids for o in sampled])
+    if args.bench_requests:
+        import bench
+        print("\nthroughput, same model and requests (bench.py; all requests at once):")
+        bench.main(["--num-requests", str(args.bench_requests), "--max-input", "48", "--max-output", "48",
+                    "--device", args.device, "--repeat", "1", *(["--model", str(folder)] if args.model else [])])
     return 0 if all_same else 1
 
 

@@ -6,6 +6,10 @@ import torch
 
 from tiny_model import make_tiny_qwen3
 
+# The tiny model's operations are too small to split across threads: on a busy shared machine two OpenMP
+# threads mostly wait for each other (measured: about 25x the CPU time of one thread for the same tokens).
+torch.set_num_threads(1)
+
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory):

@@ -6,6 +6,7 @@ from dlc_shared.testing import assert_close
 from attention import causal_attention
 from engine import LLMEngine
 from model import Qwen3Config, Qwen3ForCausalLM
+from sampler import keep_top_k_top_p
 from sequence import SamplingParams
 from tiny_model import make_tiny_qwen3, random_prompts
 
@@ -86,3 +87,13 @@ def test_answer_packing_has_no_padding(model_dir):
 def test_answer_last_token_rows(model_dir):
     hidden, last = first_step(LLMEngine(model_dir), [[5, 6, 7], [8, 9], [10, 11, 12, 13]])
     assert torch.equal(last, hidden[[2, 4, 8]])  # cumsum([3, 2, 4]) - 1
+
+
+def test_answer_top_k_and_top_p_candidates():
+    logits = torch.tensor([[0.4, 0.3, 0.2, 0.1]]).log()
+    top_p = keep_top_k_top_p(logits, torch.tensor([0]), torch.tensor([0.5]))
+    assert torch.isfinite(top_p).tolist() == [[True, True, False, False]]  # 0.4 < 0.5, then 0.4 + 0.3 >= 0.5
+    # renormalized: 4/7 and 3/7 (a softmax over 2 finite logits, float32)
+    assert_close(torch.softmax(top_p, -1), torch.tensor([[4 / 7, 3 / 7, 0, 0]]), torch.float32, terms=2)
+    top_1 = keep_top_k_top_p(logits * 10, torch.tensor([1]), torch.tensor([1.0]))
+    assert torch.isfinite(top_1).tolist() == [[True, False, False, False]]  # only the argmax, at any temperature

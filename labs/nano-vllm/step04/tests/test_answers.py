@@ -6,6 +6,7 @@ from dlc_shared.testing import assert_close
 from attention import CachedAttention, KVCache, causal_attention
 from engine import LLMEngine
 from model import Qwen3Config, Qwen3ForCausalLM
+from sampler import keep_top_k_top_p
 from sequence import SamplingParams
 from tiny_model import make_tiny_qwen3, random_prompts
 
@@ -114,3 +115,13 @@ def test_answer_cat_copies_the_whole_cache(model_dir, monkeypatch):
     monkeypatch.setattr(engine_module, "KVCache", CountingKVCache)
     LLMEngine(model_dir).generate([[7] * 8], SamplingParams(max_tokens=5, ignore_eos=True))
     assert copied == [9, 10, 11, 12] and sum(copied) == 42  # prompt 8, 5 new tokens: 4 decode steps
+
+
+def test_answer_top_k_and_top_p_candidates():
+    logits = torch.tensor([[0.4, 0.3, 0.2, 0.1]]).log()
+    top_p = keep_top_k_top_p(logits, torch.tensor([0]), torch.tensor([0.5]))
+    assert torch.isfinite(top_p).tolist() == [[True, True, False, False]]  # 0.4 < 0.5, then 0.4 + 0.3 >= 0.5
+    # renormalized: 4/7 and 3/7 (a softmax over 2 finite logits, float32)
+    assert_close(torch.softmax(top_p, -1), torch.tensor([[4 / 7, 3 / 7, 0, 0]]), torch.float32, terms=2)
+    top_1 = keep_top_k_top_p(logits * 10, torch.tensor([1]), torch.tensor([1.0]))
+    assert torch.isfinite(top_1).tolist() == [[True, False, False, False]]  # only the argmax, at any temperature

@@ -9,6 +9,7 @@ from attention import PagedKVCache, causal_attention
 from block_manager import BlockManager
 from engine import LLMEngine
 from model import Qwen3Config, Qwen3ForCausalLM
+from sampler import keep_top_k_top_p
 from scheduler import Scheduler
 from sequence import SamplingParams, Sequence
 from tiny_model import make_tiny_qwen3, random_prompts
@@ -179,3 +180,13 @@ def test_answer_the_newest_request_is_preempted():
     scheduler.postprocess(batch, [9, 9], eos_token_id=2, max_model_len=100)  # each now needs a second block
     assert scheduler.schedule() == ([old], False)
     assert list(scheduler.waiting) == [new] and new.block_table == [] and scheduler.num_preemptions == 1
+
+
+def test_answer_top_k_and_top_p_candidates():
+    logits = torch.tensor([[0.4, 0.3, 0.2, 0.1]]).log()
+    top_p = keep_top_k_top_p(logits, torch.tensor([0]), torch.tensor([0.5]))
+    assert torch.isfinite(top_p).tolist() == [[True, True, False, False]]  # 0.4 < 0.5, then 0.4 + 0.3 >= 0.5
+    # renormalized: 4/7 and 3/7 (a softmax over 2 finite logits, float32)
+    assert_close(torch.softmax(top_p, -1), torch.tensor([[4 / 7, 3 / 7, 0, 0]]), torch.float32, terms=2)
+    top_1 = keep_top_k_top_p(logits * 10, torch.tensor([1]), torch.tensor([1.0]))
+    assert torch.isfinite(top_1).tolist() == [[True, False, False, False]]  # only the argmax, at any temperature

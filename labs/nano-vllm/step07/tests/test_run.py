@@ -28,3 +28,15 @@ def test_bench_on_cuda_without_a_gpu_is_one_line():
     with pytest.raises(SystemExit) as exit:  # sys.exit(message): the message on stderr, status 1
         bench.main(["--device", "cuda"])
     assert exit.value.code == "error: --device cuda: this machine has no CUDA GPU"
+
+
+def test_the_throughput_table_uses_the_model_given(model_dir, monkeypatch):
+    import types
+
+    import run
+    seen = []  # a stand-in bench module records the flags run.py passes on
+    monkeypatch.setitem(sys.modules, "bench", types.SimpleNamespace(main=seen.append))
+    assert run.main(["--model", str(model_dir), "--num-prompts", "1", "--max-tokens", "2", "--bench-requests", "3",
+                     "--device", "cpu"]) == 0
+    [argv] = seen
+    assert argv[argv.index("--model") + 1] == str(model_dir) and argv[argv.index("--num-requests") + 1] == "3"
