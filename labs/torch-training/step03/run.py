@@ -1,4 +1,4 @@
-"""The corpus, its tokenizer and batches; then training with AdamW, warmup + cosine and clipping."""
+"""The corpus and batches; training with AdamW, warmup + cosine and clipping; then sample text."""
 from __future__ import annotations
 
 import argparse
@@ -10,6 +10,7 @@ from tabulate import tabulate
 
 from data import load_split, unigram_cross_entropy
 from dlc_shared.data import CORPUS_PACKAGE, corpus_files, corpus_text, get_tokenizer
+from sample import sample
 from train import TrainConfig, train
 
 
@@ -61,6 +62,10 @@ def main() -> None:
     ap.add_argument("--grad-clip", type=float, default=d.grad_clip, help="max global gradient norm")
     ap.add_argument("--seed", type=int, default=d.seed)
     ap.add_argument("--threads", type=positive_int, help="CPU threads for torch (default: torch's choice)")
+    ap.add_argument("--prompt", default="def ", help="text the sample starts from")
+    ap.add_argument("--sample-tokens", type=int, default=120)
+    ap.add_argument("--temperature", type=float, default=0.8, help="0 = greedy")
+    ap.add_argument("--top-k", type=positive_int, default=50)
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -70,6 +75,8 @@ def main() -> None:
         ap.error(f"--warmup-steps must be in 0..--steps ({args.steps}), got {args.warmup_steps}")
     if not 0 <= args.weight_decay < 1 or not args.grad_clip > 0:
         ap.error("--weight-decay must be in [0, 1) and --grad-clip positive")
+    if args.temperature < 0 or args.sample_tokens < 0 or not args.prompt:
+        ap.error("--temperature and --sample-tokens must be >= 0 and --prompt non-empty")
     cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, block_size=args.block_size,
                       vocab_size=args.vocab_size, lr=args.lr, min_lr=args.lr / 10,
                       warmup_steps=args.warmup_steps, weight_decay=args.weight_decay,
@@ -79,12 +86,18 @@ def main() -> None:
     print(f"\ntraining {cfg.steps} steps x {cfg.batch_size} x {cfg.block_size} tokens "
           f"(AdamW, lr {cfg.lr:g} -> {cfg.min_lr:g}, warmup {cfg.warmup_steps}, clip {cfg.grad_clip:g})")
     t0 = time.perf_counter()
-    _, history = train(cfg)
+    model, history = train(cfg)
     clipped = sum(n > cfg.grad_clip for n in history["grad_norm"])
     print(f"\ngradient norm above {cfg.grad_clip:g} (clipped) in {clipped} "
           f"of {len(history['grad_norm'])} steps")
     print(f"val loss {history['val_loss']:.4f} vs unigram {unigram:.4f} "
           f"({time.perf_counter() - t0:.1f} s of training)")
+
+    tok = get_tokenizer(cfg.vocab_size)
+    prompt = torch.tensor([tok.encode(args.prompt).ids])
+    out = sample(model, prompt, args.sample_tokens, args.temperature, args.top_k,
+                 generator=torch.Generator().manual_seed(args.seed))
+    print(f"\nsample (temperature {args.temperature:g}, top-k {args.top_k}):\n{tok.decode(out[0].tolist())}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import statistics
 import time
 
 import torch
@@ -124,6 +125,10 @@ def main() -> None:
           f"of {len(history['grad_norm'])} steps")
     print(f"val loss {history['val_loss']:.4f} vs unigram {unigram:.4f} "
           f"({time.perf_counter() - t0:.1f} s of training)")
+    if len(history["step_s"]) > 1:
+        first, rest = history["step_s"][0], statistics.median(history["step_s"][1:])
+        print(f"first step {first:.2f} s (warm-up), then {rest * 1e3:.1f} ms per step (median); "
+              f"the first step costs {first / rest:.0f} later steps")
 
     tok = get_tokenizer(cfg.vocab_size)
     prompt = torch.tensor([tok.encode(args.prompt).ids], device=cfg.device)

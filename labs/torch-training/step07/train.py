@@ -83,7 +83,7 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig | None = None, log=tqdm.write
     # fp16 has 5 exponent bits: gradients below ~6e-8 flush to zero. The scaler multiplies
     # the loss by S (65536 at first) so they stay representable, and divides them back.
     scaler = torch.amp.GradScaler(torch.device(cfg.device).type, enabled=cfg.precision == "fp16")
-    history = {"loss": [], "lr": [], "grad_norm": [], "val": [], "tokens_per_s": []}
+    history = {"loss": [], "lr": [], "grad_norm": [], "val": [], "tokens_per_s": [], "step_s": []}
     start = 1
     if cfg.resume and cfg.ckpt_path and Path(cfg.ckpt_path).exists():
         done, history, saved_cfg = load_checkpoint(cfg.ckpt_path, model, optimizer, batches, scaler)
@@ -114,7 +114,8 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig | None = None, log=tqdm.write
         scaler.step(optimizer)      # skips the update if a gradient overflowed to inf or nan
         scaler.update()             # after an overflow S halves; after 2000 clean steps it doubles
         history["loss"].append(loss.item())  # .item() waits for the GPU: the step is done
-        busy, timed_steps = busy + time.perf_counter() - t_step, timed_steps + 1
+        history["step_s"].append(time.perf_counter() - t_step)
+        busy, timed_steps = busy + history["step_s"][-1], timed_steps + 1
         history["lr"].append(lr)
         history["grad_norm"].append(grad_norm)
         if step % cfg.log_interval == 0 or step == cfg.steps:

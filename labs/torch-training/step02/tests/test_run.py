@@ -35,7 +35,7 @@ def test_bad_flag_value_is_one_line_error(flag, value, monkeypatch, capsys):
 
 
 def test_tiny_run_prints_the_corpus_and_baseline_lines():
-    proc = run(*TINY_RUN)
+    proc = run(*TINY_RUN, "--sample-tokens", "4", "--temperature", "0")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     train, val = token_ids("train"), token_ids("val")
@@ -57,3 +57,5 @@ def test_tiny_run_prints_the_corpus_and_baseline_lines():
     assert f"uniform ln V = {math.log(2048):.4f}, unigram (train frequencies) = {unigram:.4f}" in out
     assert "training 3 steps x 2 x 16 tokens" in out
     assert re.search(rf"val loss \d+\.\d{{4}} vs unigram {unigram:.4f} ", out)
+    sample = out.split("sample (temperature 0, top-k 50):\n")[1]
+    assert sample.startswith("def ")  # the prompt, then 4 greedy tokens

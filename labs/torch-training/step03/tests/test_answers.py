@@ -53,7 +53,7 @@ def test_answer_sum_loss_scales_gradient_by_bt():
     assert_close(g_sum, g_mean * 1024, torch.float64, terms=V, depth=3)
 
 
-# step 2: data.py
+# step 2: data.py, sample.py
 
 def test_answer_embedding_size_by_vocab():
     """Q1: V x d embedding rows: 434,816 parameters at V = 512, 631,424 at 2048, 1,417,856 at 8192."""
@@ -65,16 +65,8 @@ def test_answer_embedding_size_by_vocab():
     assert round(8192 * 128 / 1_417_856, 2) == 0.74  # the embedding's share at V = 8192
 
 
-def test_answer_split_by_position():
-    """Q2: the first 90% of 1,213,080 tokens are train (1,091,772), the last 121,308 are val."""
-    from data import load_split
-    train, val = load_split("train", 2048), load_split("val", 2048)
-    assert (len(train), len(val)) == (1_091_772, 121_308)
-    assert int(0.9 * (len(train) + len(val))) == len(train)
-
-
 def test_answer_unigram_gap():
-    """Q3: unigram 6.1118 is 1.5128 nats below ln 2048; the train frequencies' own entropy is 6.1402 (KL 1.4845)."""
+    """Q2: unigram 6.1118 is 1.5128 nats below ln 2048; the train frequencies' own entropy is 6.1402 (KL 1.4845)."""
     from data import load_split, unigram_cross_entropy
     train, val = load_split("train", 2048), load_split("val", 2048)
     unigram = unigram_cross_entropy(train, val, 2048)
@@ -87,6 +79,15 @@ def test_answer_unigram_gap():
     assert (round(entropy, 5), round(kl_to_uniform, 5)) == (6.14016, 1.48446)
     # H(p) = ln V - KL(p || uniform): a sum of 2048 float64 terms
     assert_close(entropy, math.log(2048) - kl_to_uniform, torch.float64, terms=2048, depth=2)
+
+
+def test_answer_temperature_probabilities():
+    """Q3: logits (2, 1, 0) give p_top = 0.9644 at tau 0.3, 0.6652 at 1.0, 0.5627 at 1.5."""
+    logits = torch.tensor([2.0, 1.0, 0.0], dtype=torch.float64)
+    quoted = {0.3: (0.9644, 0.0344, 0.0012), 1.0: (0.6652, 0.2447, 0.0900), 1.5: (0.5627, 0.2889, 0.1483)}
+    for tau, probs in quoted.items():
+        p = torch.softmax(logits / tau, -1)
+        assert tuple(round(x, 4) for x in p.tolist()) == probs
 
 
 # step 3: optim.py

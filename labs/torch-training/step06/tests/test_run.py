@@ -78,5 +78,11 @@ def test_tiny_run_prints_the_corpus_and_baseline_lines(tmp_path):
     assert re.search(rf"val loss \d+\.\d{{4}} vs unigram {unigram:.4f} ", out)
     assert re.findall(r"step +(\d+) \| val loss", out) == ["2", "3"]  # every 2 steps and at the end
     assert torch.load(ckpt, weights_only=True)["step"] == 3
+    timing = re.search(r"first step ([\d.]+) s \(warm-up\), then ([\d.]+) ms per step \(median\); "
+                       r"the first step costs (\d+) later steps", out)
+    assert timing, out
+    first, rest, ratio = float(timing.group(1)), float(timing.group(2)) / 1e3, int(timing.group(3))
+    # ratio = first / rest; a print-precision bound: first is rounded to 0.01 s, rest to 0.1 ms, ratio to 1
+    assert (first - 0.005) / (rest + 5e-5) - 0.5 <= ratio <= (first + 0.005) / (rest - 5e-5) + 0.5
     sample = out.split("sample (temperature 0, top-k 50):\n")[1]
     assert sample.startswith("def ")  # the prompt, then 4 greedy tokens
