@@ -27,10 +27,18 @@ EPS = {"float64": 2.0**-52, "float32": 2.0**-23, "float16": 2.0**-10, "bfloat16"
 
 
 def cuda_available() -> bool:
-    if importlib.util.find_spec("torch") is None:
-        return False
-    import torch
-    return torch.cuda.is_available()
+    """A CUDA GPU that torch or, in an environment with JAX, JAX can use."""
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+        if torch.cuda.is_available():
+            return True
+    if importlib.util.find_spec("jax") is not None:
+        import jax
+        try:
+            return jax.default_backend() == "gpu"
+        except RuntimeError:
+            return False
+    return False
 
 
 def gpu(fn):
