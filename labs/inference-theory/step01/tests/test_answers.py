@@ -1,0 +1,27 @@
+"""The numbers the README's 풀이 quote, computed with this step's code."""
+from costs import Shape, forward_bytes, forward_flops, intensity, kv_bytes, layer_matmul_weights, weight_bytes
+
+TINY = Shape(2, 64, 4, 2, 32, 128, 512)
+QWEN3_0_6B = Shape(28, 1024, 16, 8, 128, 3072, 151936)
+
+
+def test_answer_tiny_decode_flops():
+    assert layer_matmul_weights(TINY) == 49_152
+    assert forward_flops(TINY, 1, 17, batch=2) == 524_288 + 34_816 == 559_104
+
+
+def test_answer_qwen3_decode_bound():
+    assert layer_matmul_weights(QWEN3_0_6B) == 15_728_640
+    assert weight_bytes(QWEN3_0_6B, 2) == 1_192_099_840
+    assert kv_bytes(QWEN3_0_6B, 1, 2) == 114_688 and kv_bytes(QWEN3_0_6B, 2048, 2) == 234_881_024
+    b = forward_bytes(QWEN3_0_6B, 1, 2048, 2)
+    assert b == 1_427_097_600
+    assert round(b / 3.35e12 * 1e3, 3) == 0.426
+    assert forward_flops(QWEN3_0_6B, 1, 2048) == 1_661_730_816
+    assert round(intensity(QWEN3_0_6B, 1, 2048, 2), 2) == 1.16
+    assert round(intensity(QWEN3_0_6B, 2048, 2048, 2), -1) == 2040
+
+
+def test_answer_batch_64():
+    assert round(intensity(QWEN3_0_6B, 1, 2048, 2, batch=64), 2) == 6.55
+    assert round(64 * (234_881_024 + 114_688) / 1_192_099_840, 1) == 12.6
