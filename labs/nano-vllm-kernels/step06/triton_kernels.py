@@ -1,0 +1,165 @@
+"""Triton kernels for the fused ops: RMSNorm with the residual add, and SiLU-and-mul.
+
+Each kernel reads its inputs once and writes its outputs once. In PyTorch, the same
+math is several ops, and each op reads its input from memory and writes a result
+back: the intermediate tensors make the extra traffic that fusion removes.
+On a CPU, tests run these kernels through Triton's interpreter (TRITON_INTERPRET=1),
+element by element in NumPy: slow but exact enough to check against PyTorch.
+"""
+import torch
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def rms_norm_kernel(x_ptr, residual_ptr, residual_out_ptr, weight_ptr, out_ptr, n_cols, eps,
+                    HAS_RESIDUAL: tl.constexpr, BLOCK: tl.constexpr):
+    """One program per row. Pass 1: h = x (+ residual, stored as the new residual), sum of h^2.
+    Pass 2: out = h * rsqrt(mean(h^2) + eps) * weight. A row wider than BLOCK is walked in chunks."""
+    row = tl.program_id(0).to(tl.int64) * n_cols
+    sum_sq = tl.zeros([BLOCK], dtype=tl.float32)
+    for start in range(0, n_cols, BLOCK):
+        cols = start + tl.arange(0, BLOCK)
+        mask = cols < n_cols
+        h = tl.load(x_ptr + row + cols, mask=mask, other=0.0).to(tl.float32)
+        if HAS_RESIDUAL:
+            h += tl.load(residual_ptr + row + cols, mask=mask, other=0.0).to(tl.float32)
+            tl.store(residual_out_ptr + row + cols, h.to(residual_out_ptr.dtype.element_ty), mask=mask)
+        sum_sq += h * h
+    rstd = 1.0 / tl.sqrt(tl.sum(sum_sq, axis=0) / n_cols + eps)
+    for start in range(0, n_cols, BLOCK):
+        cols = start + tl.arange(0, BLOCK)
+        mask = cols < n_cols
+        if HAS_RESIDUAL:  # the same program wrote these values in pass 1
+            h = tl.load(residual_out_ptr + row + cols, mask=mask, other=0.0).to(tl.float32)
+        else:
+            h = tl.load(x_ptr + row + cols, mask=mask, other=0.0).to(tl.float32)
+        w = tl.load(weight_ptr + cols, mask=mask, other=0.0)
+        y = (h * rstd).to(out_ptr.dtype.element_ty) * w
+        tl.store(out_ptr + row + cols, y, mask=mask)
+
+
+@triton.jit
+def silu_and_mul_kernel(gate_ptr, up_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    """out = silu(gate) * up = gate * sigmoid(gate) * up, BLOCK elements per program."""
+    offsets = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    mask = offsets < n
+    g = tl.load(gate_ptr + offsets, mask=mask, other=0.0).to(tl.float32)
+    u = tl.load(up_ptr + offsets, mask=mask, other=0.0)
+    y = (g / (1.0 + tl.exp(-g))).to(out_ptr.dtype.element_ty) * u
+    tl.store(out_ptr + offsets, y, mask=mask)
+
+
+def rms_norm_triton(x, weight, eps, residual=None, block=None):
+    """Like backends.rms_norm_reference; with `residual`, returns (norm(x + residual), x + residual)."""
+    shape, x = x.shape, x.reshape(-1, x.shape[-1]).contiguous()
+    n_rows, n_cols = x.shape
+    block = block or min(triton.next_power_of_2(n_cols), 4096)  # a whole row per chunk where it fits
+    out = torch.empty_like(x)
+    if residual is None:  # the residual pointers are unused: any tensor will do
+        rms_norm_kernel[(n_rows,)](x, x, x, weight, out, n_cols, eps, HAS_RESIDUAL=False, BLOCK=block)
+        return out.view(shape)
+    residual, residual_out = residual.reshape(-1, n_cols).contiguous(), torch.empty_like(x)
+    rms_norm_kernel[(n_rows,)](x, residual, residual_out, weight, out, n_cols, eps, HAS_RESIDUAL=True, BLOCK=block)
+    return out.view(shape), residual_out.view(shape)
+
+
+def silu_and_mul_triton(gate, up, block=1024):
+    gate, up = gate.contiguous(), up.contiguous()
+    out = torch.empty_like(gate)
+    n = gate.numel()
+    silu_and_mul_kernel[(triton.cdiv(n, block),)](gate, up, out, n, BLOCK=block)
+    return out
+
+
+@triton.jit
+def paged_decode_kernel(q_ptr, k_ptr, v_ptr, block_tables_ptr, context_lens_ptr, out_ptr, scale, table_stride,
+                        NUM_HEADS: tl.constexpr, NUM_KV_HEADS: tl.constexpr, HEAD_DIM: tl.constexpr,
+                        BLOCK_SIZE: tl.constexpr):
+    """One program per (request, query head): walk the request's block table, one KV block at a time,
+    straight from the pool; the softmax is kept online (running max m, running sum l, running output acc)."""
+    b = tl.program_id(0)
+    h = tl.program_id(1)
+    kv_head = h // (NUM_HEADS // NUM_KV_HEADS)  # grouped-query attention
+    dims = tl.arange(0, HEAD_DIM)
+    offsets = tl.arange(0, BLOCK_SIZE)
+    q = tl.load(q_ptr + (b * NUM_HEADS + h) * HEAD_DIM + dims).to(tl.float32)
+    context_len = tl.load(context_lens_ptr + b)
+    m = tl.full([], float("-inf"), tl.float32)
+    l = tl.zeros([], tl.float32)
+    acc = tl.zeros([HEAD_DIM], tl.float32)
+    for j in range(0, tl.cdiv(context_len, BLOCK_SIZE)):
+        block = tl.load(block_tables_ptr + b * table_stride + j).to(tl.int64)  # the block table, read directly
+        visible = j * BLOCK_SIZE + offsets < context_len
+        rows = ((block * BLOCK_SIZE + offsets) * NUM_KV_HEADS + kv_head) * HEAD_DIM  # [BLOCK_SIZE] row starts
+        k = tl.load(k_ptr + rows[:, None] + dims[None, :], mask=visible[:, None], other=0.0).to(tl.float32)
+        s = tl.where(visible, tl.sum(k * q[None, :], axis=1) * scale, float("-inf"))
+        m_new = tl.maximum(m, tl.max(s, axis=0))
+        p = tl.exp(s - m_new)
+        alpha = tl.exp(m - m_new)  # rescales what was summed under the old max
+        v = tl.load(v_ptr + rows[:, None] + dims[None, :], mask=visible[:, None], other=0.0).to(tl.float32)
+        l = l * alpha + tl.sum(p, axis=0)
+        acc = acc * alpha + tl.sum(p[:, None] * v, axis=0)
+        m = m_new
+    tl.store(out_ptr + (b * NUM_HEADS + h) * HEAD_DIM + dims, (acc / l).to(out_ptr.dtype.element_ty))
+
+
+def paged_decode_triton(q, keys, values, block_tables, context_lens, block_size):
+    """q [batch, heads, head_dim]; keys, values: one layer's pool [slots, kv_heads, head_dim]."""
+    batch, num_heads, head_dim = q.shape
+    out = torch.empty_like(q)
+    paged_decode_kernel[(batch, num_heads)](q.contiguous(), keys, values, block_tables, context_lens, out,
+                                            head_dim ** -0.5, block_tables.stride(0), NUM_HEADS=num_heads,
+                                            NUM_KV_HEADS=keys.shape[1], HEAD_DIM=head_dim, BLOCK_SIZE=block_size)
+    return out
+
+
+@triton.jit
+def varlen_prefill_kernel(q_ptr, k_ptr, v_ptr, k_slots_ptr, cu_q_ptr, cu_k_ptr, out_ptr, scale,
+                          NUM_HEADS: tl.constexpr, NUM_KV_HEADS: tl.constexpr, HEAD_DIM: tl.constexpr,
+                          BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+    """One program per (request, head, BLOCK_M of its new tokens): no program ever works on padding.
+    Keys come BLOCK_N at a time through the packed slot list, straight from the pool; online softmax."""
+    r = tl.program_id(0)
+    h = tl.program_id(1)
+    q_start, q_end = tl.load(cu_q_ptr + r), tl.load(cu_q_ptr + r + 1)
+    k_start, k_end = tl.load(cu_k_ptr + r), tl.load(cu_k_ptr + r + 1)
+    num_q, num_k = q_end - q_start, k_end - k_start
+    rows = tl.program_id(2) * BLOCK_M + tl.arange(0, BLOCK_M)  # this program's queries, within the request
+    if tl.program_id(2) * BLOCK_M < num_q:  # programs past a short request's end do nothing
+        kv_head = h // (NUM_HEADS // NUM_KV_HEADS)
+        dims = tl.arange(0, HEAD_DIM)
+        q_rows = ((q_start + rows) * NUM_HEADS + h) * HEAD_DIM
+        q = tl.load(q_ptr + q_rows[:, None] + dims[None, :], mask=(rows < num_q)[:, None], other=0.0).to(tl.float32)
+        position = num_k - num_q + rows  # each query's position in its request: the causal limit
+        m = tl.full([BLOCK_M], float("-inf"), tl.float32)
+        l = tl.zeros([BLOCK_M], tl.float32)
+        acc = tl.zeros([BLOCK_M, HEAD_DIM], tl.float32)
+        for start in range(0, num_k, BLOCK_N):
+            cols = start + tl.arange(0, BLOCK_N)
+            slots = tl.load(k_slots_ptr + k_start + cols, mask=cols < num_k, other=0).to(tl.int64)
+            kv_rows = (slots * NUM_KV_HEADS + kv_head) * HEAD_DIM
+            k = tl.load(k_ptr + kv_rows[:, None] + dims[None, :], mask=(cols < num_k)[:, None], other=0.0)
+            s = tl.sum(q[:, None, :] * k.to(tl.float32)[None, :, :], axis=2) * scale  # [BLOCK_M, BLOCK_N]
+            s = tl.where((cols[None, :] <= position[:, None]) & (cols[None, :] < num_k), s, float("-inf"))
+            m_new = tl.maximum(m, tl.max(s, axis=1))
+            p = tl.exp(s - m_new[:, None])
+            alpha = tl.exp(m - m_new)
+            v = tl.load(v_ptr + kv_rows[:, None] + dims[None, :], mask=(cols < num_k)[:, None], other=0.0)
+            l = l * alpha + tl.sum(p, axis=1)
+            acc = acc * alpha[:, None] + tl.sum(p[:, :, None] * v.to(tl.float32)[None, :, :], axis=1)
+            m = m_new
+        out = acc / l[:, None]
+        tl.store(out_ptr + q_rows[:, None] + dims[None, :], out.to(out_ptr.dtype.element_ty),
+                 mask=(rows < num_q)[:, None])
+
+
+def varlen_prefill_triton(q, keys, values, k_slots, cu_q, cu_k, max_query_len, block_m=16, block_n=16):
+    """q [total new tokens, heads, head_dim] packed by cu_q; k_slots: every context token's pool slot, packed by cu_k."""
+    total, num_heads, head_dim = q.shape
+    out = torch.empty_like(q)
+    grid = (cu_q.numel() - 1, num_heads, triton.cdiv(max_query_len, block_m))
+    varlen_prefill_kernel[grid](q.contiguous(), keys, values, k_slots, cu_q, cu_k, out, head_dim ** -0.5,
+                                NUM_HEADS=num_heads, NUM_KV_HEADS=keys.shape[1], HEAD_DIM=head_dim,
+                                BLOCK_M=block_m, BLOCK_N=block_n)
+    return out
