@@ -91,22 +91,6 @@ std::tuple<torch::Tensor, torch::Tensor> rmsnorm_forward(torch::Tensor x, torch:
   return {y, rstd};
 }
 
-std::tuple<torch::Tensor, torch::Tensor> rmsnorm_backward(torch::Tensor dy, torch::Tensor x, torch::Tensor w,
-                                                          torch::Tensor rstd) {
-  check_f32(dy, "dy");
-  check_f32(x, "x");
-  check_f32(w, "w");
-  check_f32(rstd, "rstd");
-  TORCH_CHECK(x.dim() == 2 && dy.sizes() == x.sizes() && w.dim() == 1 && x.size(1) == w.size(0) &&
-                  rstd.dim() == 1 && rstd.size(0) == x.size(0), "need dy, x (rows, cols), w (cols), rstd (rows)");
-  auto dx = torch::empty_like(x);
-  auto dw = torch::empty_like(w);
-  launch_rmsnorm_backward(dy.data_ptr<float>(), x.data_ptr<float>(), w.data_ptr<float>(), rstd.data_ptr<float>(),
-                          dx.data_ptr<float>(), dw.data_ptr<float>(), x.size(0), x.size(1), stream());
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  return {dx, dw};
-}
-
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("add", &add, "out = a + b, one float per thread");
   m.def("transpose", &transpose, "out = in.T; version 0 naive, 1 shared-memory tile, 2 padded tile");
@@ -114,6 +98,5 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("gemv", &gemv, "y = W @ x in FP32; version 0 thread per row, 1 warp per row");
   m.def("softmax", &softmax, "row-wise softmax, one block per row, max subtracted");
   m.def("rmsnorm_forward", &rmsnorm_forward, "(y, rstd) of RMSNorm over rows, one block per row");
-  m.def("rmsnorm_backward", &rmsnorm_backward, "(dx, dw) of RMSNorm from dy and the saved rstd");
 }
 #endif

@@ -1,9 +1,7 @@
-"""The RMSNorm kernels in NumPy (twins), in the kernels' order and the inputs' dtype.
+"""The RMSNorm forward kernel in NumPy (the twin), in the kernel's order and the inputs' dtype.
 
-Forward and dx reduce each row the way softmax_kernel does (softmax.py's block_allreduce);
-dw adds the rows one after another for each column, as one thread per column does.
-The twins work in any float dtype: in float64 they are the CPU backend step 7's autograd
-Function is gradchecked with.
+The sum of squares reduces each row the way softmax_kernel does (softmax.py's block_allreduce).
+The twin works in any float dtype: float32 rounds like the kernel, float64 like the reference.
 """
 from __future__ import annotations
 
@@ -26,20 +24,7 @@ def rmsnorm_forward_twin(x: np.ndarray, w: np.ndarray, eps: float = RMS_EPS) -> 
     return x * rstd[:, None] * w, rstd
 
 
-def rmsnorm_backward_twin(dy: np.ndarray, x: np.ndarray, w: np.ndarray, rstd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(dx, dw) from dy and the saved rstd, the kernels' formulas and orders."""
-    cols, dt = x.shape[1], x.dtype.type
-    r = rstd[:, None]
-    c = r * r * r / dt(cols) * block_sum(dy * w * x)[:, None]
-    dx = r * (dy * w) - x * c
-    dw = np.zeros(cols, dtype=x.dtype)
-    for i in range(x.shape[0]):  # every column's thread, rows ascending
-        dw += dy[i] * x[i] * rstd[i]
-    return dx, dw
-
-
 def rmsnorm_bytes(rows: int, cols: int) -> dict[str, int]:
-    """Bytes each pass moves (float32). forward: read x, w; write y, rstd. backward: the dx kernel reads dy, x, w,
-    rstd and writes dx; the dw kernel reads dy, x, rstd again and writes dw."""
+    """Bytes each pass moves (float32). forward: read x, w; write y, rstd."""
     n = rows * cols
-    return {"forward": 4 * (2 * n + cols + rows), "backward": 4 * (2 * n + cols + rows + n) + 4 * (2 * n + rows + cols)}
+    return {"forward": 4 * (2 * n + cols + rows)}

@@ -1,4 +1,4 @@
-"""Step 6: RMSNorm forward and backward kernels; twins on the CPU against float64, kernels on a GPU."""
+"""Step 6: the RMSNorm forward kernel; twins on the CPU against float64, kernels on a GPU."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +13,7 @@ from dlc_kernels.cuda import nvcc_skip_reason
 from ext import bindings, compile_check, load_kwargs
 from gemv import VERSIONS as GEMV_VERSIONS, gemv_thread_twin, gemv_warp_twin, warp_read_sectors
 from matmul import VERSIONS as MATMUL_VERSIONS, flop_per_global_byte, tiled_loads
-from rmsnorm import RMS_EPS, rmsnorm_backward_twin, rmsnorm_forward_twin
+from rmsnorm import RMS_EPS, rmsnorm_forward_twin
 from softmax import softmax_twin
 from transpose import VERSIONS as TRANSPOSE_VERSIONS, bank_passes, tile_accesses, warp_sectors
 
@@ -55,14 +55,10 @@ def gpu_table(rows: int, cols: int) -> list[list]:
     rows_ += [[f"gemv {name}", float((ops().gemv(a, x, v) - (a.double() @ x.double())).abs().max())]
               for v, name in enumerate(GEMV_VERSIONS)]
     rows_.append(["softmax", float((ops().softmax(a) - torch.softmax(a.double(), -1)).abs().max())])
-    a64, g = a.double().requires_grad_(), torch.randn(cols, device="cuda", dtype=torch.float64).requires_grad_()
-    dy = torch.randn_like(a)
-    y64 = torch.nn.functional.rms_norm(a64, (cols,), g, eps=RMS_EPS)
-    y64.backward(dy.double())
-    y, rstd = ops().rmsnorm_forward(a, g.detach().float(), RMS_EPS)
-    dx, dw = ops().rmsnorm_backward(dy, a, g.detach().float(), rstd)
-    rows_ += [[name, float((mine - theirs.detach()).abs().max())]
-              for name, mine, theirs in [("rmsnorm y", y, y64), ("rmsnorm dx", dx, a64.grad), ("rmsnorm dw", dw, g.grad)]]
+    g = torch.randn(cols, device="cuda")
+    y, _ = ops().rmsnorm_forward(a, g, RMS_EPS)
+    y64 = torch.nn.functional.rms_norm(a.double(), (cols,), g.double(), eps=RMS_EPS)
+    rows_.append(["rmsnorm y", float((y - y64).abs().max())])
     return rows_
 
 
@@ -96,16 +92,11 @@ def twin_tables(rows: int, cols: int) -> None:
                       float(np.abs(stable - ref.softmax(x)).max())])
     print(tabulate(table, headers=["x scale", "max |x|", "NaN without max", "max |stable - float64|"],
                    floatfmt=".3g"))
-    x, w, dy = (rng.standard_normal((rows, cols)).astype(np.float32), (1 + 0.5 * rng.standard_normal(cols)).astype(np.float32),
-                rng.standard_normal((rows, cols)).astype(np.float32))
+    x, w = rng.standard_normal((rows, cols)).astype(np.float32), (1 + 0.5 * rng.standard_normal(cols)).astype(np.float32)
     y, rstd = rmsnorm_forward_twin(x, w)
-    dx, dw = rmsnorm_backward_twin(dy, x, w, rstd)
-    dx_ref, dw_ref = ref.rmsnorm_backward(x, w, dy, RMS_EPS)
-    print("\nRMSNorm twins in float32 against the float64 formulas:")
-    print(tabulate([["y", float(np.abs(y - ref.rmsnorm(x, w, RMS_EPS)[0]).max())],
-                    ["dx", float(np.abs(dx - dx_ref).max())], ["dw", float(np.abs(dw - dw_ref).max())],
-                    ["max |dx . x| / |dx||x| (eps makes it nonzero)",
-                     float(max(abs(a @ b) / np.linalg.norm(a) / np.linalg.norm(b) for a, b in zip(dx_ref, x)))]],
+    y_ref, rstd_ref = ref.rmsnorm(x, w, RMS_EPS)
+    print("\nRMSNorm forward twin in float32 against the float64 formula:")
+    print(tabulate([["y", float(np.abs(y - y_ref).max())], ["rstd", float(np.abs(rstd - rstd_ref).max())]],
                    headers=["output", "max |diff|"], floatfmt=".1e"))
 
 

@@ -22,11 +22,10 @@ except ModuleNotFoundError:  # a bare CUDA machine may lack tabulate: print plai
 from dlc_kernels.cuda import measure_ceilings, median, time_cuda
 from dlc_shared.bench import write_result
 from ext import ops
-from functions import CudaBackend, MLPBlock, torch_mlp_block
 from gemv import VERSIONS as GEMV_VERSIONS, gemv_bytes, gemv_flops
 from matmul import VERSIONS as MATMUL_VERSIONS, matmul_flops
 from rmsnorm import RMS_EPS, rmsnorm_bytes
-from softmax import softmax_bytes
+from softmax import softmax_backward_bytes, softmax_bytes
 from transpose import VERSIONS as TRANSPOSE_VERSIONS, transpose_bytes
 
 
@@ -49,6 +48,11 @@ def cases(n: int, gemm_n: int):
     yield "torch W @ x", f"{n}x{n}", lambda: W @ x, nbytes, flops
     yield "softmax", f"{n}x{n}", lambda: ops().softmax(a), softmax_bytes(n, n), 0
     yield "torch.softmax", f"{n}x{n}", lambda: torch.softmax(a, -1), softmax_bytes(n, n), 0
+    p, dp = torch.softmax(a, -1), torch.randn(n, n, device="cuda")
+    nbytes = softmax_backward_bytes(n, n)
+    yield "softmax backward", f"{n}x{n}", lambda: ops().softmax_backward(dp, p), nbytes, 0
+    yield "torch _softmax_backward_data", f"{n}x{n}", \
+        lambda: torch.ops.aten._softmax_backward_data(dp, p, -1, torch.float32), nbytes, 0
     g, dy = torch.randn(n, device="cuda"), torch.randn(n, n, device="cuda")
     rstd = ops().rmsnorm_forward(a, g, RMS_EPS)[1]
     nbytes = rmsnorm_bytes(n, n)
@@ -56,12 +60,6 @@ def cases(n: int, gemm_n: int):
     yield "torch rms_norm forward", f"{n}x{n}", lambda: torch.nn.functional.rms_norm(a, (n,), g, RMS_EPS), \
         nbytes["forward"], 0
     yield "rmsnorm backward", f"{n}x{n}", lambda: ops().rmsnorm_backward(dy, a, g, rstd), nbytes["backward"], 0
-    tokens, dim = 2048, 1024  # the MLP block, forward + backward: 3 GEMMs of 2 T dim 4dim FLOPs per Linear
-    block = MLPBlock(dim, 4 * dim, CudaBackend(), device="cuda")
-    x, dx = torch.randn(tokens, dim, device="cuda", requires_grad=True), torch.randn(tokens, dim, device="cuda")
-    flops = 2 * 3 * 2 * tokens * dim * 4 * dim
-    yield "MLP block fwd+bwd (ours)", f"T={tokens} d={dim}", lambda: block(x).backward(dx), 0, flops
-    yield "MLP block fwd+bwd (torch)", f"T={tokens} d={dim}", lambda: torch_mlp_block(block, x).backward(dx), 0, flops
 
 
 def main(argv: list[str] | None = None) -> None:

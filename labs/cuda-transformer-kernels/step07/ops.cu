@@ -78,6 +78,18 @@ torch::Tensor softmax(torch::Tensor x) {
   return y;
 }
 
+torch::Tensor softmax_backward(torch::Tensor dy, torch::Tensor y) {
+  check_f32(dy, "dy");
+  check_f32(y, "y");
+  TORCH_CHECK(y.dim() == 2 && y.size(1) > 0 && dy.sizes() == y.sizes(), "need dy and y (rows, cols), non-empty rows");
+  auto dx = torch::empty_like(y);
+  if (y.size(0) > 0)
+    launch_softmax_backward(dy.data_ptr<float>(), y.data_ptr<float>(), dx.data_ptr<float>(), y.size(0), y.size(1),
+                            stream());
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return dx;
+}
+
 std::tuple<torch::Tensor, torch::Tensor> rmsnorm_forward(torch::Tensor x, torch::Tensor w, double eps) {
   check_f32(x, "x");
   check_f32(w, "w");
@@ -101,6 +113,7 @@ std::tuple<torch::Tensor, torch::Tensor> rmsnorm_backward(torch::Tensor dy, torc
                   rstd.dim() == 1 && rstd.size(0) == x.size(0), "need dy, x (rows, cols), w (cols), rstd (rows)");
   auto dx = torch::empty_like(x);
   auto dw = torch::empty_like(w);
+  if (x.size(0) == 0) return {dx, dw.zero_()};  // no rows: a 0-block grid is a launch error, and dw sums nothing
   launch_rmsnorm_backward(dy.data_ptr<float>(), x.data_ptr<float>(), w.data_ptr<float>(), rstd.data_ptr<float>(),
                           dx.data_ptr<float>(), dw.data_ptr<float>(), x.size(0), x.size(1), stream());
   C10_CUDA_KERNEL_LAUNCH_CHECK();
@@ -113,6 +126,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("matmul", &matmul, "C = A @ B in FP32; version 0 naive, 1 shared-memory tiles");
   m.def("gemv", &gemv, "y = W @ x in FP32; version 0 thread per row, 1 warp per row");
   m.def("softmax", &softmax, "row-wise softmax, one block per row, max subtracted");
+  m.def("softmax_backward", &softmax_backward, "dx = y * (dy - sum(dy * y)) per row, from the saved output y");
   m.def("rmsnorm_forward", &rmsnorm_forward, "(y, rstd) of RMSNorm over rows, one block per row");
   m.def("rmsnorm_backward", &rmsnorm_backward, "(dx, dw) of RMSNorm from dy and the saved rstd");
 }

@@ -48,6 +48,31 @@ __global__ void softmax_kernel(const float* __restrict__ x, float* __restrict__ 
   for (int k = threadIdx.x; k < cols; k += blockDim.x) out[k] = expf(row[k] - m) * inv;
 }
 
+// Backward, one block per row: with y the forward's output and dy the gradient of the loss,
+//   dx_k = y_k * (dy_k - sum_j dy_j * y_j)
+// One block sum, the same three levels as the forward's (registers, warp butterfly, 8 warps).
+__global__ void softmax_backward_kernel(const float* __restrict__ dy, const float* __restrict__ y,
+                                        float* __restrict__ dx, int cols) {
+  __shared__ float warp_dot[SOFTMAX_WARPS];
+  size_t offset = static_cast<size_t>(blockIdx.x) * cols;
+  const float *dyr = dy + offset, *yr = y + offset;
+  int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+
+  float d = 0.0f;  // pass 1: sum_j dy_j * y_j
+  for (int k = threadIdx.x; k < cols; k += blockDim.x) d += dyr[k] * yr[k];
+  d = warp_allsum(d);
+  if (lane == 0) warp_dot[warp] = d;
+  __syncthreads();
+  d = warp_allsum(lane < SOFTMAX_WARPS ? warp_dot[lane] : 0.0f);
+
+  for (int k = threadIdx.x; k < cols; k += blockDim.x) dx[offset + k] = yr[k] * (dyr[k] - d);  // pass 2
+}
+
 inline void launch_softmax(const float* x, float* y, int rows, int cols, cudaStream_t stream) {
   softmax_kernel<<<rows, SOFTMAX_BLOCK, 0, stream>>>(x, y, cols);
+}
+
+inline void launch_softmax_backward(const float* dy, const float* y, float* dx, int rows, int cols,
+                                    cudaStream_t stream) {
+  softmax_backward_kernel<<<rows, SOFTMAX_BLOCK, 0, stream>>>(dy, y, dx, cols);
 }

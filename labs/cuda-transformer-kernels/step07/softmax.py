@@ -1,4 +1,4 @@
-"""softmax_kernel's two block reductions in NumPy (the twin), in the kernel's order.
+"""softmax_kernel's two block reductions and softmax_backward_kernel's one, in NumPy (twins), in the kernels' order.
 
 Each reduction runs in three levels, as in the kernel: thread t of the 256 folds the elements
 k = t, t + 256, ... into a register; each warp combines its 32 registers by the xor butterfly
@@ -57,6 +57,17 @@ def softmax_twin(x: np.ndarray, subtract_max: bool = True) -> np.ndarray:
         return e * (one / s)[:, None]
 
 
+def softmax_backward_twin(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """softmax_backward_kernel in dy's dtype: dx = y * (dy - sum(dy * y)), the sum in the kernel's order."""
+    d = block_allreduce(thread_partials(dy * y, np.add, 0.0), np.add, 0.0)
+    return y * (dy - d[:, None])
+
+
 def softmax_bytes(rows: int, cols: int) -> int:
     """Bytes softmax must move: read x once, write y once (float32). The kernel reads x three times."""
     return 2 * 4 * rows * cols
+
+
+def softmax_backward_bytes(rows: int, cols: int) -> int:
+    """Bytes the backward must move: read dy and y once, write dx once (float32). The kernel reads both twice."""
+    return 3 * 4 * rows * cols

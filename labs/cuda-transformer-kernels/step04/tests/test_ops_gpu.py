@@ -1,8 +1,28 @@
-"""The kernels on a GPU against PyTorch, on fresh random inputs."""
+"""The kernels on a GPU against PyTorch, on fresh random inputs and outputs poisoned with NaN."""
 import pytest
 import torch
 
 from dlc_shared.testing import gpu, tolerance
+
+
+@pytest.fixture(autouse=True)
+def poisoned_outputs():
+    """Every output the wrappers allocate (torch::empty) starts as NaN, so an element no thread writes fails.
+
+    With deterministic algorithms on, PyTorch fills uninitialized memory from empty/empty_like with NaN
+    (torch.utils.deterministic.fill_uninitialized_memory); warn_only keeps cuBLAS in the references usable.
+    """
+    if not torch.cuda.is_available():
+        yield
+        return
+    before = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        assert torch.utils.deterministic.fill_uninitialized_memory
+        assert torch.empty(257, device="cuda").isnan().all()  # the poison is really there
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
 
 
 @gpu

@@ -31,7 +31,7 @@ def test_an_edited_kernel_is_a_new_module(tmp_path, monkeypatch):
 
 
 def test_bindings_are_the_wrappers():
-    assert ext.bindings() == ["add", "transpose", "matmul", "gemv", "softmax", "rmsnorm_forward",
+    assert ext.bindings() == ["add", "transpose", "matmul", "gemv", "softmax", "softmax_backward", "rmsnorm_forward",
                               "rmsnorm_backward"]
     lines = [line.strip() for line in ext.SOURCE.read_text().splitlines()]
     guard = lines.index("#ifdef TORCH_EXTENSION_NAME")

@@ -39,6 +39,14 @@ def test_backward_twin_matches_the_reference(rows, cols):
     assert_close(dw, dw_ref, np.float32, terms=rows, depth=4, scale=float(np.abs(dy * x).sum(axis=0).max()))
 
 
+def test_float64_twin_agrees_with_torch():
+    x, w, _ = inputs(5, 300, np.float64)
+    y, rstd = rmsnorm_forward_twin(x, w)
+    yt = torch.nn.functional.rms_norm(torch.tensor(x), (300,), torch.tensor(w), eps=RMS_EPS)
+    assert_close(y, yt.numpy(), np.float64, terms=300, depth=4)
+    assert_close(rstd, 1 / np.sqrt((x * x).mean(axis=1) + RMS_EPS), np.float64, terms=300, depth=2)
+
+
 def test_float64_twins_agree_with_autograd():
     x, w, dy = inputs(5, 300, np.float64)
     xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)

@@ -1,12 +1,13 @@
-"""The softmax twin against the float64 reference, the reduction's levels and order, and the kernel's resources."""
+"""The softmax twins against float64 (reference, autograd), the reduction's levels and order, the kernels' resources."""
 import math
 
 import numpy as np
 import pytest
+import torch
 
 import reference as ref
 from dlc_shared.testing import assert_close, tolerance
-from softmax import block_allreduce, softmax_twin, thread_partials, warp_allreduce
+from softmax import block_allreduce, softmax_backward_twin, softmax_twin, thread_partials, warp_allreduce
 
 
 @pytest.mark.parametrize("rows,cols", [(1, 1), (3, 31), (4, 256), (2, 1000), (5, 4099)])
@@ -49,4 +50,47 @@ def test_block_sum_in_the_kernels_levels():
 def test_softmax_kernel_needs_two_small_arrays_and_no_spills(built):
     k = built.kernel("softmax_kernel")
     assert k.shared_bytes == 2 * 8 * 4  # warp_max and warp_sum: 8 floats each
+    assert k.barriers == 1 and not k.spills and 0 < k.registers <= 32
+
+
+def autograd_softmax_backward(x, dy):
+    """dx of sum(softmax(x) * dy) by PyTorch autograd in float64: independent of the twin's formula."""
+    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    torch.softmax(xt, dim=-1).backward(torch.tensor(dy, dtype=torch.float64))
+    return xt.grad.numpy()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows,cols", [(1, 1), (3, 31), (4, 256), (2, 1000), (5, 4099)])
+def test_backward_twin_matches_autograd(rows, cols, dtype):
+    rng = np.random.default_rng(rows * cols + 7)
+    x, dy = (rng.standard_normal((rows, cols)) * 4).astype(dtype), rng.standard_normal((rows, cols)).astype(dtype)
+    y = softmax_twin(x)  # the kernel's input: the forward's output in the same dtype
+    dx = softmax_backward_twin(dy, y)
+    expected = autograd_softmax_backward(x, dy)
+    assert dx.dtype == dtype and (cols == 1 or np.ptp(dx) > 0)
+    # dx_k = y_k (dy_k - d): y carries the forward's roundings (depth 3), d a sum over cols of |dy y| <= max |dy|,
+    # then one subtraction and one product; every term is at most max|y| * 2 max|dy|
+    scale = float(np.abs(y).max() * 2 * np.abs(dy).max())
+    assert_close(dx, expected, dtype, terms=cols, depth=6, scale=scale)
+
+
+def test_backward_rows_sum_to_zero():
+    # sum_k y_k (dy_k - d) = d - d sum_k y_k = 0: softmax's outputs always sum to 1, so no gradient moves that sum
+    rng = np.random.default_rng(5)
+    x, dy = rng.standard_normal((4, 300)), rng.standard_normal((4, 300))
+    dx = softmax_backward_twin(dy, softmax_twin(x))
+    for row, g in zip(dx, dy):
+        assert abs(math.fsum(row)) <= tolerance(np.float64, scale=float(np.abs(g).max()), terms=300, depth=4)
+
+
+def test_backward_of_a_constant_gradient_is_zero():
+    y = softmax_twin(np.random.default_rng(6).standard_normal((2, 100)))
+    dx = softmax_backward_twin(np.full_like(y, 3.0), y)  # the loss 3 * sum(y) = 3 does not depend on x
+    assert np.abs(dx).max() <= tolerance(np.float64, scale=3.0, terms=100, depth=4)
+
+
+def test_softmax_backward_kernel_needs_one_small_array(built):
+    k = built.kernel("softmax_backward_kernel")
+    assert k.shared_bytes == 8 * 4  # warp_dot: one float per warp
     assert k.barriers == 1 and not k.spills and 0 < k.registers <= 32

@@ -1,10 +1,11 @@
-"""The autograd Functions on the CPU twin backend: gradcheck in float64, and the block against plain PyTorch."""
+"""The autograd Functions on the CPU twin backend: gradcheck in float64, and the blocks against plain PyTorch."""
 import numpy as np
 import pytest
 import torch
 
 from dlc_shared.testing import assert_close
-from functions import LinearFunction, MLPBlock, RMSNormFunction, TwinBackend, torch_mlp_block
+from functions import (AttentionBlock, LinearFunction, attention, MatmulFunction, MLPBlock, RMSNormFunction, SoftmaxFunction,
+                       TransformerBlock, TwinBackend, torch_mlp_block, torch_transformer_block)
 from rmsnorm import RMS_EPS
 
 TWIN = TwinBackend()
@@ -82,3 +83,55 @@ def test_block_matches_plain_pytorch(dtype):
         assert mine.dtype == dtype, name
         # chains of matmuls over at most `hidden` terms; norm, SiLU and residual add a few roundings each
         assert_close(mine, theirs, dtype, terms=hidden, depth=8)
+
+
+def test_matmul_gradcheck():
+    a, b = rand(3, 5, seed=6), rand(5, 4, seed=7)
+    assert torch.autograd.gradcheck(lambda a, b: MatmulFunction.apply(a, b, TWIN), (a, b), **TIGHT)
+
+
+def test_softmax_gradcheck():
+    x = (rand(4, 6, seed=8) * 3).detach().requires_grad_()
+    assert torch.autograd.gradcheck(lambda x: SoftmaxFunction.apply(x, TWIN), (x,), **TIGHT)
+
+
+def test_softmax_backward_saves_only_the_output():
+    saved = []
+    x = rand(3, 5, seed=9)
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
+        y = SoftmaxFunction.apply(x, TWIN)
+    assert len(saved) == 1 and torch.equal(saved[0], y)
+
+
+def test_attention_gradcheck():
+    block = AttentionBlock(3, TWIN, dtype=torch.float64, seed=2)
+    params = [p.detach().clone().requires_grad_() for p in block.parameters()]
+    # fast_mode: one random projection of the Jacobian per input instead of all of it (these 48 numbers cost
+    # 96 forwards the slow way); a wrong backward still moves that projection
+    assert torch.autograd.gradcheck(lambda x, *ps: attention(x, *ps, TWIN), (rand(3, 3, seed=10), *params),
+                                    fast_mode=True, **TIGHT)
+
+
+@pytest.mark.parametrize("tokens", [1, 5])  # 1 token: the GEMV path everywhere, a 1 x 1 softmax
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_transformer_block_matches_plain_pytorch(dtype, tokens):
+    dim, hidden = 16, 48
+    block = TransformerBlock(dim, hidden, TWIN, dtype=dtype, seed=1)
+    x = torch.randn(tokens, dim, generator=torch.Generator().manual_seed(2), dtype=dtype, requires_grad=True)
+    dy = torch.randn(tokens, dim, generator=torch.Generator().manual_seed(3), dtype=dtype)
+    out = block(x)
+    out.backward(dy)
+    ref_block = TransformerBlock(dim, hidden, None, dtype=torch.float64, seed=1)
+    with torch.no_grad():
+        for p, q in zip(ref_block.parameters(), block.parameters()):
+            p.copy_(q.double())
+    x64 = x.detach().double().requires_grad_()
+    ref_out = torch_transformer_block(ref_block, x64)
+    ref_out.backward(dy.double())
+    assert len(set(np.round(out.detach().numpy().ravel(), 4))) > tokens  # varied outputs, not a constant
+    ours = [out.detach(), x.grad, *[p.grad for p in block.parameters()]]
+    refs = [ref_out.detach(), x64.grad, *[p.grad for p in ref_block.parameters()]]
+    assert len(ours) == 2 + 5 + 3
+    for mine, theirs in zip(ours, refs):
+        # two sublayers of chained reductions over at most `hidden` terms; each adds a few roundings
+        assert_close(mine, theirs, dtype, terms=hidden, depth=16)

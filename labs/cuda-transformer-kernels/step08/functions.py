@@ -1,4 +1,4 @@
-"""The kernels as torch.autograd.Functions, and a Transformer MLP block built from them.
+"""The kernels as torch.autograd.Functions, and a Transformer block (attention + MLP) built from them.
 
 A Function says how to compute its output (forward) and, given the gradient of the loss with
 respect to that output, the gradients with respect to its inputs (backward); autograd chains
@@ -15,6 +15,7 @@ from torch import nn
 from gemv import gemv_warp_twin
 from matmul import matmul_tiled_twin
 from rmsnorm import RMS_EPS, rmsnorm_backward_twin, rmsnorm_forward_twin
+from softmax import softmax_backward_twin, softmax_twin
 from transpose import transpose_tiled_twin
 
 
@@ -40,6 +41,12 @@ class TwinBackend:
     def rmsnorm_backward(self, dy, x, w, rstd):
         return tuple(map(torch.from_numpy, rmsnorm_backward_twin(*map(self._np, (dy, x, w, rstd)))))
 
+    def softmax(self, x):
+        return torch.from_numpy(softmax_twin(self._np(x)))
+
+    def softmax_backward(self, dy, y):
+        return torch.from_numpy(softmax_backward_twin(self._np(dy), self._np(y)))
+
 
 class CudaBackend:
     """The extension's kernels on contiguous float32 CUDA tensors: the padded transpose, the tiled GEMM, the warp GEMV."""
@@ -63,6 +70,12 @@ class CudaBackend:
     def rmsnorm_backward(self, dy, x, w, rstd):
         return self.ops.rmsnorm_backward(dy.contiguous(), x.contiguous(), w.contiguous(), rstd)
 
+    def softmax(self, x):
+        return self.ops.softmax(x.contiguous())
+
+    def softmax_backward(self, dy, y):
+        return self.ops.softmax_backward(dy.contiguous(), y)
+
 
 class LinearFunction(torch.autograd.Function):
     """y = x @ W^T for x (T, in), W (out, in). One token (T = 1) is a GEMV; more tokens a GEMM on W^T.
@@ -85,8 +98,43 @@ class LinearFunction(torch.autograd.Function):
         return b.matmul(dy, weight), b.matmul(b.transpose(dy), x), None
 
 
+class MatmulFunction(torch.autograd.Function):
+    """y = a @ b for a (M, K), b (K, N): attention's scores q k^T and its output P v.
+
+    backward: da = dy @ b^T, db = a^T @ dy: two transposes and two GEMMs.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b, backend):
+        ctx.save_for_backward(a, b)
+        ctx.backend = backend
+        return backend.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, dy):
+        a, b = ctx.saved_tensors
+        k = ctx.backend
+        return k.matmul(dy, k.transpose(b)), k.matmul(k.transpose(a), dy), None
+
+
+class SoftmaxFunction(torch.autograd.Function):
+    """Row-wise softmax of attention scores; forward saves only its output y, backward is step 7's kernel."""
+
+    @staticmethod
+    def forward(ctx, x, backend):
+        y = backend.softmax(x)
+        ctx.save_for_backward(y)
+        ctx.backend = backend
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        (y,) = ctx.saved_tensors
+        return ctx.backend.softmax_backward(dy, y), None
+
+
 class RMSNormFunction(torch.autograd.Function):
-    """y = RMSNorm(x) * w; forward saves rstd per row, backward is the two kernels of step 6."""
+    """y = RMSNorm(x) * w; forward saves rstd per row, backward is the two kernels of step 7."""
 
     @staticmethod
     def forward(ctx, x, weight, eps, backend):
@@ -128,3 +176,54 @@ def torch_mlp_block(block: MLPBlock, x: torch.Tensor) -> torch.Tensor:
     F = torch.nn.functional
     h = F.rms_norm(x, (x.shape[-1],), block.norm, eps=RMS_EPS)
     return x + F.linear(F.silu(F.linear(h, block.w1)), block.w2)
+
+
+class AttentionBlock(nn.Module):
+    """out = x + Wo softmax(causal(q k^T / sqrt(dim))) v, with q, k, v = h Wq^T, h Wk^T, h Wv^T and h = RMSNorm(x).
+
+    A Transformer's pre-norm attention sublayer with one head on (T, dim) tokens. The scaling and the
+    causal mask (-inf above the diagonal, so exp gives 0 there) are plain PyTorch ops.
+    """
+
+    def __init__(self, dim: int, backend, *, dtype=torch.float32, device="cpu", seed: int = 0):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.norm = nn.Parameter((1 + 0.1 * torch.randn(dim, generator=g, dtype=torch.float64)).to(device, dtype))
+        self.wq, self.wk, self.wv, self.wo = (
+            nn.Parameter((torch.randn(dim, dim, generator=g, dtype=torch.float64) / dim**0.5).to(device, dtype))
+            for _ in range(4))
+        self.backend = backend
+
+    def forward(self, x):
+        return attention(x, self.norm, self.wq, self.wk, self.wv, self.wo, self.backend)
+
+
+def attention(x, norm, wq, wk, wv, wo, b):
+    """AttentionBlock's forward with its parameters as arguments (gradcheck perturbs them too)."""
+    h = RMSNormFunction.apply(x, norm, RMS_EPS, b)
+    q, k, v = (LinearFunction.apply(h, w, b) for w in (wq, wk, wv))
+    scores = LinearFunction.apply(q, k, b) / x.shape[-1] ** 0.5  # q k^T: k plays the weight's role
+    future = torch.ones(x.shape[0], x.shape[0], dtype=torch.bool, device=x.device).triu(1)
+    p = SoftmaxFunction.apply(scores.masked_fill(future, float("-inf")), b)
+    return x + LinearFunction.apply(MatmulFunction.apply(p, v, b), wo, b)
+
+
+class TransformerBlock(nn.Module):
+    """The attention sublayer, then the MLP sublayer: every kernel of this path in one block."""
+
+    def __init__(self, dim: int, hidden: int, backend, *, dtype=torch.float32, device="cpu", seed: int = 0):
+        super().__init__()
+        self.attn = AttentionBlock(dim, backend, dtype=dtype, device=device, seed=seed)
+        self.mlp = MLPBlock(dim, hidden, backend, dtype=dtype, device=device, seed=seed + 1)
+
+    def forward(self, x):
+        return self.mlp(self.attn(x))
+
+
+def torch_transformer_block(block: TransformerBlock, x: torch.Tensor) -> torch.Tensor:
+    """The same block in plain PyTorch ops, attention by F.scaled_dot_product_attention: the reference."""
+    F, a = torch.nn.functional, block.attn
+    h = F.rms_norm(x, (x.shape[-1],), a.norm, eps=RMS_EPS)
+    q, k, v = (F.linear(h, w)[None] for w in (a.wq, a.wk, a.wv))
+    x = x + F.linear(F.scaled_dot_product_attention(q, k, v, is_causal=True)[0], a.wo)
+    return torch_mlp_block(block.mlp, x)
