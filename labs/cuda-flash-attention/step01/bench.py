@@ -1,0 +1,67 @@
+"""Benchmark the step's attention kernels on a GPU beside torch SDPA: median CUDA-event time and TFLOP/s.
+
+    python bench.py                # prints one table
+    python bench.py --json         # also writes results/attention-<gpu>.json
+
+FLOP count: 4 n^2 d per head (Q K^T and P V, a multiply and an add each).
+"""
+from __future__ import annotations
+
+import argparse
+import re
+
+import torch
+
+try:
+    from tabulate import tabulate
+except ModuleNotFoundError:  # a bare CUDA machine may lack tabulate: print plain columns there
+    def tabulate(rows, headers, floatfmt, missingval):
+        cell = lambda v: missingval if v is None else format(v, floatfmt) if isinstance(v, float) else str(v)  # noqa: E731
+        return "\n".join("  ".join(cell(v) for v in row) for row in [headers, *rows])
+
+from dlc_kernels.cuda import median, time_cuda
+from dlc_shared.bench import write_result
+from ext import ops
+
+sdpa = torch.nn.functional.scaled_dot_product_attention
+
+
+def cases(heads: int, n: int, d: int):
+    """(kernel, dtype, callable): each of our kernels, then SDPA on the same inputs."""
+    q, k, v = (torch.randn(heads, n, d, device="cuda") for _ in range(3))
+    yield "attention_naive", "float32", lambda: ops().attention_naive(q, k, v)
+    yield "torch SDPA", "float32", lambda: sdpa(q, k, v)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, choices=[1024, 2048, 4096], default=4096, help="sequence length")
+    ap.add_argument("--d", type=int, choices=[64, 128], default=128, help="head dimension")
+    ap.add_argument("--heads", type=int, choices=range(1, 65), default=16, metavar="1..64")
+    ap.add_argument("--repeat", type=int, choices=range(5, 1001), default=20, metavar="5..1000")
+    ap.add_argument("--json", action="store_true", help="write results/attention-<gpu>.json")
+    args = ap.parse_args(argv)
+    if not torch.cuda.is_available():
+        ap.exit(1, "bench.py: needs a CUDA GPU; this machine has none (the table is measured, never modelled)\n")
+
+    torch.backends.cuda.matmul.allow_tf32 = False  # plain FP32 arithmetic in the float32 rows
+    flops = 4 * args.heads * args.n**2 * args.d
+    records = []
+    for kernel, dtype, fn in cases(args.heads, args.n, args.d):
+        samples = time_cuda(fn, repeat=args.repeat)
+        t = median(samples)
+        records.append({"kernel": kernel, "dtype": dtype, "median_s": t, "samples_s": samples,
+                        "TFLOP/s": flops / t / 1e12})
+    device = torch.cuda.get_device_name(0)
+    print(f"{device}: heads {args.heads}, n {args.n}, d {args.d}; median of {args.repeat} after warm-up")
+    keys = ["kernel", "dtype", "median_s", "TFLOP/s"]
+    print(tabulate([[r[k] for k in keys] for r in records], headers=keys, floatfmt=".4g", missingval="-"))
+    if args.json:
+        slug = re.sub(r"[^a-z0-9]+", "-", device.lower()).strip("-")
+        path = write_result(f"attention-{slug}", {"device": device, "heads": args.heads, "n": args.n, "d": args.d,
+                                                  "repeat": args.repeat, "results": records})
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+// ops.cu: the step's kernels in one translation unit.
+// nvcc compiles it alone (the compile check and its ptxas report, on any machine);
+// torch.utils.cpp_extension.load builds it as a Python module: it defines TORCH_EXTENSION_NAME,
+// which turns on the tensor wrappers and the PYBIND11_MODULE below. Kernels launch on PyTorch's
+// current stream, so they are ordered with every other PyTorch op on that stream.
+#include "cuda_check.h"
+#include "naive.cuh"
+
+#ifdef TORCH_EXTENSION_NAME
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAStream.h>
+#include <torch/extension.h>
+
+#include <cmath>
+
+static void check_qkv(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+  for (const auto* t : {&q, &k, &v})
+    TORCH_CHECK(t->is_cuda() && t->is_contiguous() && t->scalar_type() == torch::kFloat32,
+                "q, k, v must be contiguous float32 CUDA tensors");
+  TORCH_CHECK(q.dim() == 3 && q.sizes() == k.sizes() && q.sizes() == v.sizes(), "q, k, v must be (heads, n, d) alike");
+}
+
+static cudaStream_t stream() { return c10::cuda::getCurrentCUDAStream(); }
+
+// Returns O; the (heads, n, n) score buffer lives only for the call.
+torch::Tensor attention_naive(torch::Tensor q, torch::Tensor k, torch::Tensor v) {
+  check_qkv(q, k, v);
+  int heads = q.size(0), n = q.size(1), d = q.size(2);
+  auto o = torch::empty_like(q);
+  auto s = torch::empty({heads, n, n}, q.options());
+  if (q.numel() > 0)
+    launch_attention_naive(q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(), s.data_ptr<float>(),
+                           o.data_ptr<float>(), heads, n, d, 1.0f / std::sqrt(static_cast<float>(d)), stream());
+  C10_CUDA_KERNEL_LAUNCH_CHECK();  // a bad launch raises a Python error instead of passing silently
+  return o;
+}
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("attention_naive", &attention_naive, "softmax(Q K^T / sqrt(d)) V in three kernels, S in global memory");
+}
+#endif

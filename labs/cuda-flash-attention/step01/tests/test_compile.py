@@ -1,0 +1,25 @@
+"""ops.cu compiles for Hopper and ptxas reports what the lesson claims about each kernel."""
+import re
+
+from dlc_kernels.cuda import target_arch
+
+KERNELS = {"scores_kernel", "softmax_rows_kernel", "pv_kernel"}
+
+
+def test_every_kernel_is_in_the_report(built):
+    assert built.output.is_file()
+    # ptxas names the GPU it generated code for, once per kernel: it must be the one asked for
+    reported = re.findall(r"Compiling entry function '[^']+' for '(\w+)'", built.log)
+    assert len(reported) == len(built.kernels) and set(reported) == {target_arch()} == {built.arch}
+    assert {k.name for k in built.kernels} == KERNELS
+
+
+def test_no_kernel_spills(built):
+    assert [k.name for k in built.kernels if k.spills] == []
+
+
+def test_naive_kernels_use_no_shared_memory(built):
+    for name in ("scores_kernel", "softmax_rows_kernel", "pv_kernel"):
+        k = built.kernel(name)
+        # every operand comes from global memory each time: no tile, no barrier
+        assert k.shared_bytes == 0 and k.barriers == 0 and 0 < k.registers <= 40
