@@ -35,3 +35,14 @@ def test_transformers_runs_beside_our_packages():
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "8"
+
+
+def test_every_subpackage_is_listed_for_a_wheel():
+    """An editable install finds subpackages by path; a built wheel holds only what pyproject lists."""
+    import tomllib
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    names = {folder: name for name, folder in setup["package-dir"].items()}
+    found = {".".join([names[init.relative_to(ROOT).parts[0]], *init.relative_to(ROOT).parts[1:-1]])
+             for folder in names for init in (ROOT / folder).rglob("__init__.py")
+             if "tests" not in init.relative_to(ROOT).parts}
+    assert found == set(setup["packages"])
