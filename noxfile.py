@@ -83,10 +83,11 @@ def test(session):
     """Everything a CPU machine can test: repo tests, the site in Chromium, every step of every lab.
 
     `nox -s test -- --cpu-paths` runs the lab steps once per CPU code path (`--cpu-path NAME`: one);
-    other options go to pytest for the repo tests. Ends with the time of each part.
+    `--jobs N` tests N lab steps side by side (default 2); other options go to pytest for the repo
+    tests. Ends with the time of each part.
     """
     try:
-        cpu_paths, pytest_args = labtool.split_test_args(session.posargs)
+        lab_args, pytest_args = labtool.split_test_args(session.posargs)
     except labtool.LabError as e:
         session.error(str(e))
     repo = labtool.Repo()
@@ -117,7 +118,7 @@ def test(session):
             part(f"kernel tests ({folder})", in_env(env, "-m", "pytest", "-q", "-p", "no:cacheprovider", folder))
     part("site build", in_env("docs", str(ROOT / "docs" / "site" / "build.py")))
     part("site tests (Chromium)", in_env("docs", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/site"))
-    part("lab steps", lambda: labtool.main(["test-labs", *(f"--cpu-path={p}" for p in cpu_paths)]) == 0)
+    part("lab steps", lambda: labtool.main(["test-labs", *lab_args]) == 0)
     print("\n" + labtool.parts_table(parts), flush=True)
     failed = [name for name, _, ok in parts if not ok]
     if failed:

@@ -247,13 +247,16 @@ def test_bad_cpu_path_is_refused_before_running(fake):
 
 
 def test_split_test_args_for_nox(labtool):
-    assert labtool.split_test_args(["-x", "--cpu-paths", "-k", "foo"]) == \
-        (["default", "scalar-1t", "avx2-2t"], ["-x", "-k", "foo"])
-    assert labtool.split_test_args(["--cpu-path=avx2-2t"]) == (["avx2-2t"], [])
-    assert labtool.split_test_args([]) == (["default"], [])
+    every = ["--cpu-path=default", "--cpu-path=scalar-1t", "--cpu-path=avx2-2t"]
+    assert labtool.split_test_args(["-x", "--cpu-paths", "-k", "foo"]) == (every, ["-x", "-k", "foo"])
+    assert labtool.split_test_args(["--cpu-path=avx2-2t"]) == (["--cpu-path=avx2-2t"], [])
+    assert labtool.split_test_args([]) == (["--cpu-path=default"], [])
+    assert labtool.split_test_args(["--jobs", "1", "-x"]) == (["--cpu-path=default", "--jobs=1"], ["-x"])
     for bad in (["--cpu-path", "fast"], ["--cpu-path"], ["--cpu-paths", "--cpu-path", "default"]):
         with pytest.raises(labtool.LabError, match="--cpu-path"):
             labtool.split_test_args(bad)
+    with pytest.raises(labtool.LabError, match="--jobs"):
+        labtool.split_test_args(["--jobs", "0"])
 
 
 def test_parts_table_has_a_grand_total(labtool):

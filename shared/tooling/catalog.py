@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-ENVS = ("torch", "jax", "docs", "vllm")
+ENVS = ("torch", "jax", "docs", "vllm", "ray")
 GPU_VALUES = ("none", "optional", "required")
 STEP_KEYS = {"title": str, "title_en": str, "cards": list, "run": str, "env": str, "gpu": str}
 # Optional keys. gpu_bench: the command `labtool gpu` runs instead of `python bench.py --json`.
-OPTIONAL_STEP_KEYS = {"gpu_bench": str}
+# alone: when test commands run steps side by side (--jobs), this step's tests run with nothing beside
+# them (they start a real server whose start-up has a deadline, or time something).
+OPTIONAL_STEP_KEYS = {"gpu_bench": str, "alone": bool}
 COMMAND_KEYS = ("run", "gpu_bench")  # run from the step folder; a leading `python` is the env's python
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import commands, snapshots
@@ -21,19 +22,36 @@ def add_cpu_path_options(p: argparse.ArgumentParser) -> None:
                    help="run them on this CPU code path (repeatable)")
 
 
+def jobs(text: str) -> int:
+    n = int(text) if text.isdigit() else 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"--jobs takes a whole number of at least 1, got '{text}'")
+    return n
+
+
+def add_jobs_option(p: argparse.ArgumentParser, default: int) -> None:
+    p.add_argument("--jobs", type=jobs, default=default, metavar="N",
+                   help=f"test N steps side by side, each still in its own process (default {default}); "
+                        "a step whose step.toml says `alone = true` runs by itself")
+
+
 def cpu_paths_of(opts) -> list[str]:
     return list(CPU_PATHS) if opts.cpu_paths else list(dict.fromkeys(opts.cpu_path or ["default"]))
 
 
 def split_test_args(argv: list[str]) -> tuple[list[str], list[str]]:
-    """`nox -s test`'s arguments: (the CPU paths to test on, the rest, for pytest). Bad values: LabError."""
+    """`nox -s test`'s arguments: (those for `test-labs`: CPU paths and --jobs, the rest, for pytest).
+
+    Bad values: LabError."""
     p = argparse.ArgumentParser(add_help=False, exit_on_error=False)
     add_cpu_path_options(p)
+    p.add_argument("--jobs", type=jobs)
     try:
         opts, rest = p.parse_known_args(argv)
     except argparse.ArgumentError as e:
         raise LabError(str(e))
-    return cpu_paths_of(opts), [a for a in rest if a != "--"]
+    labs = [f"--cpu-path={c}" for c in cpu_paths_of(opts)] + ([f"--jobs={opts.jobs}"] if opts.jobs else [])
+    return labs, [a for a in rest if a != "--"]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -56,8 +74,10 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("test-path", help="every step of one path, each in isolation, timed")
     s.add_argument("path")
     add_cpu_path_options(s)
+    add_jobs_option(s, 1)
     s = sub.add_parser("test-labs", help="every step of every lab, timed")
     add_cpu_path_options(s)
+    add_jobs_option(s, min(2, os.cpu_count() or 1))
     s = sub.add_parser("checkout", help="copy step N to DIR to work on")
     s.add_argument("path"); s.add_argument("step"); s.add_argument("dest")
     s = sub.add_parser("carry", help="apply step N's uncommitted change to every later step")
@@ -131,7 +151,7 @@ def test(repo: Repo, args) -> int:
         steps = repo.steps(args.path)
     else:
         steps = [s for pid in repo.lab_ids() for s in repo.steps(pid)]
-    suite = commands.Suite(cpu_paths_of(args))
+    suite = commands.Suite(cpu_paths_of(args), jobs=getattr(args, "jobs", 1))
     try:
         commands.test_steps(repo, steps, suite, against=getattr(args, "against", None),
                             pytest_args=args.pytest_args)

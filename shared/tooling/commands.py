@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import threading
 import subprocess
 import sys
 import tempfile
@@ -56,6 +57,8 @@ class Suite:
     cpu_paths: list[str]
     runs: list[TestRun] = field(default_factory=list)
     env_seconds: float = 0.0
+    jobs: int = 1  # steps tested side by side
+    wall_seconds: float = 0.0  # the tests' wall-clock time (less than the sum of runs when jobs > 1)
 
 
 def test_steps(repo: Repo, steps: list[Step], suite: Suite, against: str | None = None,
@@ -70,19 +73,65 @@ def test_steps(repo: Repo, steps: list[Step], suite: Suite, against: str | None 
                 raise
             print(f"error: {e}", file=sys.stderr, flush=True)  # test the other environments' steps
     suite.env_seconds += time.perf_counter() - start
-    for cpu_path in suite.cpu_paths:
-        for step in steps:
-            python = pythons.get(step.meta["env"])
-            start = time.perf_counter()
-            rc = NO_ENV if python is None else test_step(repo, step, python, cpu_path, against, pytest_args)
-            run = TestRun(step, cpu_path, rc, time.perf_counter() - start)
-            suite.runs.append(run)
-            print(f"[labtool] {step.name} ({cpu_path}): {run.result} in {fmt_seconds(run.seconds)}", flush=True)
+    start = time.perf_counter()
+    try:
+        for cpu_path in suite.cpu_paths:
+            if suite.jobs == 1:
+                for step in steps:
+                    _timed_test(repo, step, pythons, cpu_path, suite, against, pytest_args)
+            else:
+                _side_by_side(repo, steps, pythons, cpu_path, suite, against, pytest_args)
+    finally:
+        suite.wall_seconds += time.perf_counter() - start
     return suite
 
 
+def _timed_test(repo, step, pythons, cpu_path, suite, against, pytest_args,
+                log: Path | None = None, printing: threading.Lock | None = None) -> None:
+    """One step's tests, timed into `suite`; with `log`, its output is kept there and shown once it is done."""
+    python = pythons.get(step.meta["env"])
+    start = time.perf_counter()
+    rc = NO_ENV if python is None else test_step(repo, step, python, cpu_path, against, pytest_args, log)
+    run = TestRun(step, cpu_path, rc, time.perf_counter() - start)
+    with printing or threading.Lock():
+        if log is not None:  # whole if it failed, else pytest's last line
+            text = log.read_text(errors="replace").rstrip() if log.exists() else ""
+            print(text if run.result == "FAILED" else f"[labtool] {step.name}: {(text.splitlines() or [''])[-1]}")
+        print(f"[labtool] {step.name} ({cpu_path}): {run.result} in {fmt_seconds(run.seconds)}", flush=True)
+        suite.runs.append(run)
+
+
+def _side_by_side(repo, steps, pythons, cpu_path, suite, against, pytest_args) -> None:
+    """Up to suite.jobs steps' tests at once, each with its output kept apart; an `alone` step runs by itself."""
+    slots, printing = threading.Semaphore(suite.jobs), threading.Lock()
+    logs = Path(tempfile.mkdtemp(prefix="dlc-tests-"))
+    threads = []
+
+    def one(step, log):
+        try:
+            _timed_test(repo, step, pythons, cpu_path, suite, against, pytest_args, log, printing)
+        finally:
+            slots.release()
+
+    for i, step in enumerate(steps):
+        alone = bool(step.meta.get("alone"))
+        for _ in range(suite.jobs if alone else 1):  # an `alone` step waits until every slot is free
+            slots.acquire()
+        t = threading.Thread(target=one, args=(step, logs / f"{i:04d}.log"), daemon=True)
+        t.start()
+        threads.append(t)
+        if alone:
+            t.join()  # nothing starts beside it
+            for _ in range(suite.jobs - 1):
+                slots.release()
+    for t in threads:
+        t.join()
+    order = {s.name: i for i, s in enumerate(steps)}
+    suite.runs.sort(key=lambda r: (suite.cpu_paths.index(r.cpu_path), order.get(r.step.name, 0)))
+
+
 def test_step(repo: Repo, step: Step, python: Path, cpu_path: str = "default", against: str | None = None,
-              pytest_args: list[str] | None = None) -> int:
+              pytest_args: list[str] | None = None, log: Path | None = None) -> int:
     """One step's tests in a fresh process; with `against`, run them on a learner's copy of the code."""
     code_dir = step.dir
     if against:
@@ -93,14 +142,18 @@ def test_step(repo: Repo, step: Step, python: Path, cpu_path: str = "default", a
     if not tests.is_dir():
         raise LabError(f"{repo.rel(step.dir)}: has no tests/ folder")
     where = (f" against {against}" if against else "") + (f" on CPU path {cpu_path}" if cpu_path != "default" else "")
-    print(f"[labtool] testing {step.name}{where}", flush=True)
+    if log is None:
+        print(f"[labtool] testing {step.name}{where}", flush=True)
     argv = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider",
             "-c", str(repo.root / "labs" / "pytest.ini"), "--rootdir", str(code_dir),
             str(tests), *(pytest_args or [])]
     # `python -m pytest` puts the cwd first on sys.path: the tests import the step's
     # modules by name, so cwd decides whose code they test (the step's or the learner's).
     env = {**env_vars(python), **cpu_path_vars(repo, cpu_path), "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run(argv, cwd=code_dir, env=env).returncode
+    if log is None:
+        return subprocess.run(argv, cwd=code_dir, env=env).returncode
+    with open(log, "w") as out:
+        return subprocess.run(argv, cwd=code_dir, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
 
 
 # ---- GPU -----------------------------------------------------------------

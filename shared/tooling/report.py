@@ -101,7 +101,9 @@ def per_path_table(suite) -> str:
     rows.append(row("all paths", suite.runs))
     header = ["path", "steps", *(suite.cpu_paths if several else ["time"]),
               *(["total"] if len(suite.cpu_paths) > 1 else [])]
+    side = f" ({suite.jobs} steps side by side)" if suite.jobs > 1 else ""
     return (format_table(rows, header)
+            + f"\nwall time of the tests: {fmt_seconds(suite.wall_seconds)}{side}"
             + f"\nenvironments: {fmt_seconds(suite.env_seconds)} before the first step")
 
 
