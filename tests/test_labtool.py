@@ -174,6 +174,37 @@ def test_test_path_passes_and_fails(fake):
     assert "slowest 3 steps" in proc.stdout and "all paths" in proc.stdout
 
 
+SLOW_TEST = "import time, calc\n\n\ndef test_add():\n    time.sleep(1.5)\n    assert calc.add(2, 3) == 5\n"
+
+
+def test_jobs_test_steps_side_by_side_and_keep_each_output_apart(fake):
+    for n in (1, 2, 3):
+        (fake / "labs" / "demo" / f"step0{n}" / "tests" / "test_calc.py").write_text(SLOW_TEST)
+    (fake / "labs" / "demo" / "step02" / "calc.py").write_text(CALC_1.replace("a + b", "a - b"))
+    proc = tool(fake, "test-path", "demo", "--jobs", "3")
+    assert proc.returncode != 0
+    assert "2 passed, 1 failed" in proc.stdout and "(3 steps side by side)" in proc.stdout
+    wall = float(proc.stdout.split("wall time of the tests: ")[1].split(" s")[0])
+    per_path = {r[0].strip(): r[1:] for r in table_rows(proc.stdout, "path ")}
+    assert wall < seconds(per_path["demo"][1]) - 1.5  # three 1.5 s sleeps overlapped, not one after another
+    # The failing step's whole output is shown (its assertion), the passing ones as one line each.
+    assert "assert -1 == 5" in proc.stdout and proc.stdout.count("1 passed") == 2
+    # Results stay in step order whatever order they finished in.
+    assert [r[0].strip() for r in table_rows(proc.stdout, "step ")] == [f"demo step0{n}" for n in (1, 2, 3)]
+
+
+def test_an_alone_step_runs_with_nothing_beside_it(fake):
+    for n in (1, 2, 3):
+        d = fake / "labs" / "demo" / f"step0{n}"
+        (d / "tests" / "test_calc.py").write_text(SLOW_TEST)
+        with open(d / "step.toml", "a") as f:
+            f.write("alone = true\n")
+    proc = tool(fake, "test-path", "demo", "--jobs", "3")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    wall = float(proc.stdout.split("wall time of the tests: ")[1].split(" s")[0])
+    assert wall >= 3 * 1.5  # one after another
+
+
 def test_test_path_ends_with_the_time_per_step_and_per_path(fake):
     proc = tool(fake, "test-path", "demo")
     assert proc.returncode == 0, proc.stdout + proc.stderr
