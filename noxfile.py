@@ -8,6 +8,7 @@ import importlib.util
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nox
@@ -106,9 +107,10 @@ def test(session):
     def in_env(env, *argv):
         return lambda: subprocess.run([str(labtool.ensure_env(repo, env)), *argv], cwd=ROOT).returncode == 0
 
-    def environments():
+    def environments():  # two built at once: a pip install waits on the network as much as on the cores
         envs = ["torch", "docs"] + [s.meta["env"] for pid in repo.lab_ids() for s in repo.steps(pid)]
-        return all(labtool.ensure_env(repo, env) for env in dict.fromkeys(envs))
+        with ThreadPoolExecutor(2) as pool:
+            return all(pool.map(lambda env: labtool.ensure_env(repo, env), dict.fromkeys(envs)))
 
     part("environments", environments)
     part("repo tests", in_env("torch", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests",
