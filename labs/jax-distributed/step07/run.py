@@ -1,0 +1,156 @@
+"""Train on one device and with a parallel layout on 8 CPU devices; print both loss curves side by side."""
+from __future__ import annotations
+
+import os
+
+N_DEVICES = 8
+if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):  # before JAX starts
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={N_DEVICES}"
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+from dlc_shared.data import token_ids  # noqa: E402
+from tabulate import tabulate  # noqa: E402
+
+from model import Config  # noqa: E402
+from jax.sharding import NamedSharding  # noqa: E402
+from jax.sharding import PartitionSpec as P  # noqa: E402
+
+from checkpoint import restore, save  # noqa: E402
+from launch import LaunchError, launch  # noqa: E402
+from parallel import (collectives, fsdp, make_mesh, make_pmap_train_step, make_shard_map_train_step,  # noqa: E402
+                      make_sharded_train_step, replicate, replicated, split_batch, tensor_parallel)
+from train import batches, init_state, make_optimizer, make_train_step, train  # noqa: E402
+
+
+def run_pmap(cfg, optimizer, state0, data):
+    step = make_pmap_train_step(optimizer, cfg, N_DEVICES)
+    state, losses = train(replicate(state0, N_DEVICES), step, data,
+                          put=lambda x, y: (split_batch(x, N_DEVICES), split_batch(y, N_DEVICES)))
+    wq = state["params"]["layers"][0]["wq"]
+    placement = [["layers[0].wq", wq.shape, "(pmap: leading axis)", wq.addressable_shards[0].data.shape]]
+    return jax.tree_util.tree_map(lambda a: a[0], state["params"]), losses, placement
+
+
+def run_sharded(cfg, optimizer, state0, data, shardings, batch, step=None):
+    step = step or make_sharded_train_step(optimizer, cfg, shardings, batch)
+    compiled = step.lower(state0["params"], state0["opt_state"], *data[0]).compile()
+    put = lambda x, y: (jax.device_put(x, batch), jax.device_put(y, batch))
+    state, losses = train(jax.device_put(state0, shardings), compiled, data, put=put)
+    show = {"x (batch)": put(*data[0])[0], "embed": state["params"]["embed"],
+            "layers[0].wq": state["params"]["layers"][0]["wq"], "layers[0].wo": state["params"]["layers"][0]["wo"],
+            "layers[0].w_down": state["params"]["layers"][0]["w_down"]}
+    placement = [[name, a.shape, a.sharding.spec, a.addressable_shards[0].data.shape] for name, a in show.items()]
+    ops = ", ".join(f"{k} {v}" for k, v in collectives(compiled).items() if v)
+    placement.append(["collectives in the step", "", "", ops or "none"])
+    return state["params"], losses, placement
+
+
+def run_dp(cfg, optimizer, state0, data):
+    mesh = make_mesh((N_DEVICES,), ("data",))
+    return run_sharded(cfg, optimizer, state0, data, replicated(mesh, state0), NamedSharding(mesh, P("data")))
+
+
+def run_fsdp(cfg, optimizer, state0, data):
+    mesh = make_mesh((N_DEVICES,), ("data",))
+    return run_sharded(cfg, optimizer, state0, data, fsdp(mesh, state0), NamedSharding(mesh, P("data")))
+
+
+def run_2d(cfg, optimizer, state0, data):
+    mesh = make_mesh((N_DEVICES // 2, 2), ("data", "model"))
+    return run_sharded(cfg, optimizer, state0, data, tensor_parallel(mesh, state0), NamedSharding(mesh, P("data")))
+
+
+def run_shard_map(cfg, optimizer, state0, data):
+    mesh = make_mesh((N_DEVICES,), ("data",))
+    shardings = fsdp(mesh, state0)
+    step = make_shard_map_train_step(optimizer, cfg, mesh, shardings)
+    return run_sharded(cfg, optimizer, state0, data, shardings, NamedSharding(mesh, P("data")), step)
+
+
+def run_resume(cfg, optimizer, state0, data):
+    """The first half with FSDP on 8 devices, a checkpoint, the second half on the 4 x 2 mesh."""
+    mesh8, mesh2d = make_mesh((N_DEVICES,), ("data",)), make_mesh((N_DEVICES // 2, 2), ("data", "model"))
+    half = len(data) // 2
+    fsdp_sh = fsdp(mesh8, state0)
+    batch8 = NamedSharding(mesh8, P("data"))
+    step = make_sharded_train_step(optimizer, cfg, fsdp_sh, batch8)
+    state, first = train(jax.device_put(state0, fsdp_sh), step, data[:half],
+                         put=lambda x, y: (jax.device_put(x, batch8), jax.device_put(y, batch8)))
+    with tempfile.TemporaryDirectory() as tmp:
+        save(Path(tmp) / "ckpt", state)
+        tp_sh = tensor_parallel(mesh2d, state0)
+        restored = restore(Path(tmp) / "ckpt", state0, tp_sh)
+    params, rest, placement = run_sharded(cfg, optimizer, restored, data[half:], tp_sh, NamedSharding(mesh2d, P("data")))
+    return params, first + rest, placement
+
+
+def run_2proc(cfg, optimizer, state0, data, args=None):
+    """FSDP over 2 processes x 4 devices, started on 127.0.0.1 (worker.py is the program each runs)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        worker_args = ["--local-devices", str(N_DEVICES // 2), "--steps", str(len(data)), "--batch", str(args.batch),
+                       "--seq", str(args.seq), "--seed", str(args.seed), "--lr", str(args.lr), "--out", tmp]
+        try:
+            launch(2, worker_args, timeout=300)
+        except LaunchError as e:
+            raise SystemExit(f"the two-process run failed: {e}") from None
+        reports = [json.loads((Path(tmp) / f"process{i}.json").read_text()) for i in range(2)]
+        with np.load(Path(tmp) / "params.npz") as saved:
+            names = [jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_leaves_with_path(state0["params"])]
+            params = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(state0["params"]), [saved[n] for n in names])
+    placement = [[f"process {r['process_index']}: layers[0].wq", "(64, 64)", r["wq_spec"],
+                  f"{len(r['wq_local_shards'])} local slices of {tuple(r['wq_local_shards'][0][1])}"] for r in reports]
+    placement.append(["devices (all processes / this one)", "", "", f"{reports[0]['device_count']} / 4"])
+    return params, reports[0]["losses"], placement
+
+
+LAYOUTS = {"pmap": run_pmap, "dp": run_dp, "fsdp": run_fsdp, "2d": run_2d, "shard_map": run_shard_map,
+           "resume": run_resume, "2proc": run_2proc}
+
+
+def positive(text: str) -> int:
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {n}")
+    return n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--layout", choices=sorted(LAYOUTS), default=list(LAYOUTS)[-1])
+    ap.add_argument("--steps", type=positive, default=8)
+    ap.add_argument("--batch", type=positive, default=16)
+    ap.add_argument("--seq", type=positive, default=64)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--lr", type=float, default=1e-2)
+    args = ap.parse_args()
+    cfg = Config()
+    if args.seq > cfg.max_seq_len:
+        ap.error(f"--seq must be <= {cfg.max_seq_len}")
+    if args.batch % N_DEVICES:  # (the 2d layout needs only N_DEVICES / 2; one rule keeps it simple)
+        ap.error(f"--batch must be a multiple of the {N_DEVICES} devices, got {args.batch}")
+    if jax.device_count() != N_DEVICES:
+        raise SystemExit(f"expected {N_DEVICES} devices, JAX sees {jax.device_count()} (XLA_FLAGS={os.environ['XLA_FLAGS']!r})")
+
+    data = batches(token_ids("train", cfg.vocab_size), args.seed, args.steps, args.batch, args.seq)
+    optimizer = make_optimizer(args.lr, 0, args.steps)
+    state0 = jax.jit(init_state, static_argnums=(1, 2))(jax.random.key(args.seed), cfg, optimizer)
+    ref, ref_losses = train(state0, make_train_step(optimizer, cfg), data)
+    extra = {"args": args} if args.layout == "2proc" else {}
+    params, losses, placement = LAYOUTS[args.layout](cfg, optimizer, state0, data, **extra)
+
+    rows = [[s, f"{a:.6f}", f"{b:.6f}", f"{abs(a - b):.1e}"] for s, (a, b) in enumerate(zip(ref_losses, losses))]
+    print(tabulate(rows, headers=["step", "loss, 1 device", f"loss, {args.layout}", "|diff|"], disable_numparse=True))
+    diff = max(float(np.abs(np.asarray(a) - np.asarray(b)).max())
+               for a, b in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(ref["params"])))
+    print(f"max |param diff| after {args.steps} steps: {diff:.1e}\n")
+    print(tabulate(placement, headers=["array", "global shape", "PartitionSpec", "shape on device 0"]))
+
+
+if __name__ == "__main__":
+    main()
