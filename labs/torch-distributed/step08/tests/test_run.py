@@ -1,0 +1,20 @@
+"""run.py's bad input as one clear line (in this process: no second start of torch)."""
+import pytest
+
+import run as script
+
+
+@pytest.mark.parametrize("args", [["--steps", "0"], ["--steps", "two"], ["--bogus"]])
+def test_bad_input_is_one_line_error(args, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        script.main(args)
+    assert exit_.value.code != 0
+    last = capsys.readouterr().err.strip().splitlines()[-1]  # argparse: the usage, then one line saying why
+    assert "error:" in last and "Traceback" not in last
+
+
+def test_a_batch_two_nodes_cannot_split_is_one_line_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        script.main(["--batch-size", "7"])
+    assert exit_.value.code != 0
+    assert "--batch-size must be even" in capsys.readouterr().err.strip().splitlines()[-1]
