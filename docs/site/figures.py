@@ -533,6 +533,36 @@ def reduction_tree(ctx: Context) -> Drawn:
                  "쉬고 shared memory bank conflict가 없다."))
 
 
+
+@figure("dllm-steps-vs-quality", step_plot="plot_steps_vs_quality")
+def dllm_steps_vs_quality(ctx: Context) -> Drawn:
+    rec_file = ctx.step_dir / "results" / "steps_vs_quality.json"
+    if not rec_file.exists():
+        raise FigureError(f"{rec_file} is not recorded: run `python bench.py --json` in that step")
+    rec = json.loads(rec_file.read_text(encoding="utf-8"))
+    rows, ar = rec["diffusion"], rec["ar"]
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.2, 3.2))
+    steps = [r["steps"] for r in rows]
+    ax.plot(steps, [r["exact_match"] for r in rows], "o-", color="tab:blue", label="diffusion: exact match")
+    ax.axhline(ar["exact_match"], color="tab:blue", ls=":", lw=1, label="AR + KV cache: exact match")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(steps, [str(s) for s in steps])
+    ax.set_xlabel("denoising steps per answer")
+    ax.set_ylabel("exact match", color="tab:blue")
+    ax.set_ylim(0, 1)
+    speed = ax.twinx()
+    speed.plot(steps, [r["tokens_per_s"] for r in rows], "s--", color="tab:orange")
+    speed.set_ylabel("tokens/s (recorded run)", color="tab:orange")
+    ax.legend(loc="center right", fontsize=7)
+    ax.set_title("Fewer steps: faster, and more mixed answers")
+    pts = ", ".join(f"{r['steps']}단계 {r['exact_match']:.2f}" for r in rows)
+    return Drawn(_svg(fig),
+                 alt=(f"denoising 단계 수(가로, 로그 눈금)에 따른 정확히 맞춘 비율(파란 선: {pts})과 초당 토큰 수(주황 점선). "
+                      f"단계가 적을수록 빠르지만 정답률이 떨어지고, 점선 가로줄은 AR 기준선의 {ar['exact_match']:.3f}이다."),
+                 caption=(f"이 단계의 run.py가 그리는 곡선을 {rel(ctx.root, rec_file)}의 기록({rec['problems']}문제, "
+                          f"{rec['hardware']['cpu']})에서 다시 그렸다."))
+
 def draw(fid: str, ctx: Context) -> Drawn:
     """Draw one figure; any failure becomes a FigureError naming the figure."""
     try:
