@@ -11,6 +11,7 @@ The busbw of an op is those bytes over its time: comparable across ops and world
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -119,6 +120,9 @@ def main() -> None:
     ap.add_argument("--out", help="rank 0 writes every measurement as JSON here")
     ap.add_argument("--json", action="store_true", help="rank 0 writes results/collectives_gloo_<k>ranks.json")
     args = ap.parse_args()
+    if "WORLD_SIZE" not in os.environ:
+        ap.error("collectives need a process group: run it under torchrun, e.g. "
+                 "`torchrun --nproc-per-node 2 collectives.py --repeat 10`")
     rank, k, _ = init()
     try:
         sizes = [int(s) for s in args.sizes.split(",")]

@@ -18,3 +18,13 @@ def test_a_batch_two_nodes_cannot_split_is_one_line_error(capsys):
         script.main(["--batch-size", "7"])
     assert exit_.value.code != 0
     assert "--batch-size must be even" in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_collectives_outside_torchrun_is_one_line_error(capsys, monkeypatch):
+    import collectives
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    monkeypatch.setattr("sys.argv", ["collectives.py"])
+    with pytest.raises(SystemExit) as exit_:
+        collectives.main()
+    assert exit_.value.code == 2
+    assert "run it under torchrun" in capsys.readouterr().err.strip().splitlines()[-1]
