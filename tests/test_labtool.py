@@ -193,6 +193,13 @@ def test_jobs_test_steps_side_by_side_and_keep_each_output_apart(fake):
     assert [r[0].strip() for r in table_rows(proc.stdout, "step ")] == [f"demo step0{n}" for n in (1, 2, 3)]
 
 
+def test_a_step_without_tests_fails_when_tested_beside_others(fake):
+    shutil.rmtree(fake / "labs" / "demo" / "step02" / "tests")
+    proc = tool(fake, "test-path", "demo", "--jobs", "2")
+    assert proc.returncode != 0 and "Traceback" not in proc.stdout + proc.stderr
+    assert "has no tests/ folder" in proc.stderr and "2 passed, 1 failed" in proc.stdout
+
+
 def test_an_alone_step_runs_with_nothing_beside_it(fake):
     for n in (1, 2, 3):
         d = fake / "labs" / "demo" / f"step0{n}"

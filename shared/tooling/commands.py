@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import os
 import shlex
-import threading
 import subprocess
+import threading
 import sys
 import tempfile
 import time
@@ -90,13 +90,20 @@ def _timed_test(repo, step, pythons, cpu_path, suite, against, pytest_args,
                 log: Path | None = None, printing: threading.Lock | None = None) -> None:
     """One step's tests, timed into `suite`; with `log`, its output is kept there and shown once it is done."""
     python = pythons.get(step.meta["env"])
-    start = time.perf_counter()
-    rc = NO_ENV if python is None else test_step(repo, step, python, cpu_path, against, pytest_args, log)
+    start, error = time.perf_counter(), None
+    try:
+        rc = NO_ENV if python is None else test_step(repo, step, python, cpu_path, against, pytest_args, log)
+    except LabError as e:  # e.g. a step without tests/: alone it stops the command; beside others it fails the step
+        if log is None:
+            raise
+        rc, error = 2, e
     run = TestRun(step, cpu_path, rc, time.perf_counter() - start)
     with printing or threading.Lock():
-        if log is not None:  # whole if it failed, else pytest's last line
-            text = log.read_text(errors="replace").rstrip() if log.exists() else ""
-            print(text if run.result == "FAILED" else f"[labtool] {step.name}: {(text.splitlines() or [''])[-1]}")
+        if error is not None:
+            print(f"error: {error}", file=sys.stderr, flush=True)
+        text = log.read_text(errors="replace").rstrip() if log is not None and log.exists() else ""
+        if text:  # a step that ran beside others: its output whole if it failed, else pytest's last line
+            print(text if run.result == "FAILED" else f"[labtool] {step.name}: {text.splitlines()[-1]}")
         print(f"[labtool] {step.name} ({cpu_path}): {run.result} in {fmt_seconds(run.seconds)}", flush=True)
         suite.runs.append(run)
 
@@ -104,30 +111,36 @@ def _timed_test(repo, step, pythons, cpu_path, suite, against, pytest_args,
 def _side_by_side(repo, steps, pythons, cpu_path, suite, against, pytest_args) -> None:
     """Up to suite.jobs steps' tests at once, each with its output kept apart; an `alone` step runs by itself."""
     slots, printing = threading.Semaphore(suite.jobs), threading.Lock()
-    logs = Path(tempfile.mkdtemp(prefix="dlc-tests-"))
+    with tempfile.TemporaryDirectory(prefix="dlc-tests-") as tmp:
+        _start_all(steps, Path(tmp), slots, suite.jobs,
+                   lambda step, log: _timed_test(repo, step, pythons, cpu_path, suite, against, pytest_args, log, printing))
+    order = {s.name: i for i, s in enumerate(steps)}
+    suite.runs.sort(key=lambda r: (suite.cpu_paths.index(r.cpu_path), order.get(r.step.name, 0)))
+
+
+def _start_all(steps, logs: Path, slots: threading.Semaphore, jobs: int, test) -> None:
+    """test(step, log) for every step, each in a thread holding one of the `jobs` slots (an `alone` step all)."""
     threads = []
 
     def one(step, log):
         try:
-            _timed_test(repo, step, pythons, cpu_path, suite, against, pytest_args, log, printing)
+            test(step, log)
         finally:
             slots.release()
 
     for i, step in enumerate(steps):
         alone = bool(step.meta.get("alone"))
-        for _ in range(suite.jobs if alone else 1):  # an `alone` step waits until every slot is free
+        for _ in range(jobs if alone else 1):  # an `alone` step waits until every slot is free
             slots.acquire()
         t = threading.Thread(target=one, args=(step, logs / f"{i:04d}.log"), daemon=True)
         t.start()
         threads.append(t)
         if alone:
             t.join()  # nothing starts beside it
-            for _ in range(suite.jobs - 1):
+            for _ in range(jobs - 1):
                 slots.release()
     for t in threads:
         t.join()
-    order = {s.name: i for i, s in enumerate(steps)}
-    suite.runs.sort(key=lambda r: (suite.cpu_paths.index(r.cpu_path), order.get(r.step.name, 0)))
 
 
 def test_step(repo: Repo, step: Step, python: Path, cpu_path: str = "default", against: str | None = None,
